@@ -1,0 +1,271 @@
+//! The AWS connection: one `SdkConfig` built from the standard chain
+//! (profile, region, endpoint, `AWS_*` variables, SSO, container credentials)
+//! and one client per service, shared by every step of a run.
+//!
+//! Every client carries the [`CallLog`] interceptor: it counts API calls
+//! (`-v` prints each one, which is how tests count mutating calls) and, in
+//! debug builds only, hosts the test fault hook described on [`FaultHook`].
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::display::DisplayErrorContext;
+pub use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::exit::InvalidInput;
+use crate::settings::{Global, Region};
+
+/// The service clients of one run, built once.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub sts: aws_sdk_sts::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub calls: CallLog,
+    pub region: Region,
+}
+
+/// Load the AWS configuration and build the clients. Makes no API call.
+pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(5));
+    if let Some(profile) = &global.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &global.region {
+        loader = loader.region(aws_config::Region::new(region.as_str().to_owned()));
+    }
+    if let Some(url) = &global.endpoint_url {
+        loader = loader.endpoint_url(url.as_str().trim_end_matches('/'));
+    }
+    let sdk = loader.load().await;
+    let region =
+        match sdk.region() {
+            Some(r) => Region::parse(r.as_ref())?,
+            None => return Err(InvalidInput::new(
+                "no AWS region: pass --region or set AWS_REGION (the integration's home region)",
+            )
+            .into()),
+        };
+    let calls = CallLog::new(global.verbose);
+    // S3 virtual-hosted addressing needs DNS names under the endpoint; an
+    // emulator on an IP address or localhost only answers path-style.
+    let path_style = global.endpoint_url.as_ref().is_some_and(|u| {
+        matches!(u.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)))
+            || u.host_str() == Some("localhost")
+    });
+    Ok(Clients {
+        sts: aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .force_path_style(path_style)
+                .build(),
+        ),
+        sns: aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        iam: aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
+            aws_sdk_cloudtrail::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        calls,
+        region,
+    })
+}
+
+/// Who is calling: the account and partition every ARN is built from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+    pub arn: String,
+    pub partition: String,
+}
+
+pub async fn caller(clients: &Clients) -> anyhow::Result<Caller> {
+    let out = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts:GetCallerIdentity (are credentials configured?)", e))?;
+    let arn = out.arn().unwrap_or_default().to_owned();
+    let partition = arn.split(':').nth(1).unwrap_or("aws").to_owned();
+    Ok(Caller {
+        account: out
+            .account()
+            .context("GetCallerIdentity returned no account")?
+            .to_owned(),
+        arn,
+        partition,
+    })
+}
+
+/// The error code of an AWS error (`NoSuchEntity`, `NotFound`, ...): errors
+/// are matched on their code, never on message text.
+pub fn error_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    error.code()
+}
+
+/// The HTTP status of an AWS error response, for the few S3 calls (HEAD)
+/// whose errors carry no code.
+pub fn http_status<E>(error: &SdkError<E, aws_smithy_runtime_api::http::Response>) -> Option<u16> {
+    error.raw_response().map(|r| r.status().as_u16())
+}
+
+/// An AWS error turned into a readable one: what was being done, then the
+/// service's code and message.
+pub fn aws_error<E, R>(what: impl fmt::Display, error: SdkError<E, R>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    let detail = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(&error).to_string(),
+    };
+    anyhow::anyhow!("{what}: {detail}")
+}
+
+/// Extension to attach [`aws_error`] context to an SDK result.
+pub trait AwsResultExt<T> {
+    fn aws(self, what: impl fmt::Display) -> anyhow::Result<T>;
+}
+
+impl<T, E, R> AwsResultExt<T> for Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    fn aws(self, what: impl fmt::Display) -> anyhow::Result<T> {
+        self.map_err(|e| aws_error(what, e))
+    }
+}
+
+/// One API call as seen by the interceptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+}
+
+impl Call {
+    /// Reads are the calls that cannot change anything.
+    pub fn is_mutating(&self) -> bool {
+        !["Get", "List", "Head", "Describe", "Lookup"]
+            .iter()
+            .any(|p| self.operation.starts_with(p))
+    }
+}
+
+/// Records every API call made through the clients.
+#[derive(Debug, Clone)]
+pub struct CallLog {
+    calls: Arc<Mutex<Vec<Call>>>,
+    verbose: bool,
+    fault: FaultHook,
+}
+
+impl CallLog {
+    fn new(verbose: bool) -> Self {
+        Self {
+            calls: Arc::default(),
+            verbose,
+            fault: FaultHook::from_env(),
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<Call> {
+        self.calls.lock().expect("call log poisoned").clone()
+    }
+}
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "trailctl::CallLog"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_owned(), m.name().to_owned()))
+            .unwrap_or_else(|| ("?".into(), "?".into()));
+        if self.verbose {
+            anstream::eprintln!("aws: {service} {operation}");
+        }
+        self.fault.check(&operation)?;
+        self.calls
+            .lock()
+            .expect("call log poisoned")
+            .push(Call { service, operation });
+        Ok(())
+    }
+}
+
+/// Test-only fault injection at the client boundary, compiled into debug
+/// builds only (release binaries ignore these variables).
+///
+/// - `TRAILCTL_TEST_FAIL_OPERATION=PutBucketVersioning` makes that API
+///   operation fail before it is sent, as a denied call would.
+/// - `TRAILCTL_TEST_CRASH_OPERATION=PutBucketTagging` ends the process
+///   (exit 137, as if killed) just before that operation is sent, to test
+///   that an interrupted run converges when re-run.
+#[derive(Debug, Clone, Default)]
+struct FaultHook {
+    fail: Option<String>,
+    crash: Option<String>,
+}
+
+impl FaultHook {
+    fn from_env() -> Self {
+        if cfg!(debug_assertions) {
+            Self {
+                fail: std::env::var("TRAILCTL_TEST_FAIL_OPERATION").ok(),
+                crash: std::env::var("TRAILCTL_TEST_CRASH_OPERATION").ok(),
+            }
+        } else {
+            Self::default()
+        }
+    }
+
+    fn check(&self, operation: &str) -> Result<(), BoxError> {
+        if self.crash.as_deref() == Some(operation) {
+            anstream::eprintln!("test hook: crashing before {operation}");
+            std::process::exit(137);
+        }
+        if self.fail.as_deref() == Some(operation) {
+            return Err(format!("injected fault (test hook) in {operation}").into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Command-line surface: clap types and their help text, nothing else.
+//!
+//! Values here are raw strings as typed; `settings` turns them into validated
+//! values before anything talks to AWS.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Connect an AWS account to a log collector so it receives its CloudTrail logs.
+///
+/// Every mutating command reads the account, prints a plan, checks it and only
+/// then applies it; a failed run undoes what it created.
+#[derive(Debug, Parser)]
+#[command(name = "trailctl", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Named profile from the AWS config files (as `aws --profile`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Home region of the integration; defaults to the region of the AWS
+    /// configuration chain (`AWS_REGION`, the profile).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS request to this endpoint instead of AWS (an emulator,
+    /// a VPC endpoint).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Name of the integration; resources are named `trailctl-<name>`.
+    #[arg(long, global = true, default_value = "default", value_name = "NAME")]
+    pub name: String,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Apply without asking for confirmation.
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+
+    /// Show each AWS API call on stderr.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the integration: trail, log bucket, notification, topic
+    /// and collector role.
+    Setup(SetupArgs),
+    /// Remove what the integration owns; the log bucket is kept unless
+    /// `--delete-logs`.
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// AWS account ID (12 digits) of the collector that reads the logs; only
+    /// this account may assume the collector role.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub collector_account: String,
+
+    /// External ID the collector must present when assuming the role;
+    /// generated (and then kept across runs) when not given.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// Days log files are kept in the bucket before they expire.
+    #[arg(long, default_value = "365", value_name = "DAYS")]
+    pub retention_days: String,
+
+    /// Encrypt the bucket with this KMS key (ARN) instead of SSE-S3.
+    #[arg(long, value_name = "KEY_ARN")]
+    pub kms_key: Option<String>,
+
+    /// Name of the log bucket [default: trailctl-<name>-<account>-<region>].
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
+
+    /// Record only write management events (read events are not logged).
+    #[arg(long)]
+    pub write_only: bool,
+
+    /// Do not record management events from KMS (noisy and costly); this
+    /// breaks the CIS and Security Hub multi-region trail controls.
+    #[arg(long)]
+    pub exclude_kms_events: bool,
+
+    /// Print the plan and stop without changing anything.
+    #[arg(long)]
+    pub plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Also delete the log bucket and every log file in it (all versions).
+    #[arg(long)]
+    pub delete_logs: bool,
+
+    /// Name of the log bucket when it was not the default and the trail is
+    /// already gone.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
+
+    /// Print the plan and stop without changing anything.
+    #[arg(long)]
+    pub plan: bool,
+}

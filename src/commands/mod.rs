@@ -1,0 +1,102 @@
+//! One function per subcommand, called from the one `match` in [`run`], and
+//! the plan → confirm → apply path they share.
+
+mod delete;
+mod setup;
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::apply::{self, journal::Journal};
+use crate::aws::{self, Caller, Clients};
+use crate::exit::Stopped;
+use crate::output::{render_plan, Printer};
+use crate::plan::Plan;
+use crate::settings::{CommandSettings, Global, Settings};
+
+pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
+    let clients = aws::connect(&settings.global).await?;
+    let result = match &settings.command {
+        CommandSettings::Setup(s) => setup::run(&settings.global, s, &clients, printer).await,
+        CommandSettings::Delete(s) => delete::run(&settings.global, s, &clients, printer).await,
+    };
+    if settings.global.verbose {
+        let calls = clients.calls.snapshot();
+        let mutating = calls.iter().filter(|c| c.is_mutating()).count();
+        printer.note(&format!("{} API calls, {mutating} mutating", calls.len()));
+    }
+    result
+}
+
+/// Who is calling, with the root warning every command gives.
+async fn caller(clients: &Clients, printer: &Printer) -> anyhow::Result<Caller> {
+    let caller = aws::caller(clients).await?;
+    if caller.arn.ends_with(":root") {
+        printer.warn("running as the account's root user; use an IAM role or user with the trailctl policy instead");
+    }
+    Ok(caller)
+}
+
+/// Print the plan in the chosen format (text here; JSON by the caller).
+fn show_plan(printer: &Printer, plan: &Plan, heading: &str) {
+    printer.text(&render_plan(plan, heading));
+}
+
+/// Refuse a plan with conflicts, then ask (or take `--yes`) before applying.
+fn confirm(global: &Global, plan: &Plan) -> anyhow::Result<()> {
+    let conflicts: Vec<_> = plan.conflicts().collect();
+    if !conflicts.is_empty() {
+        let list = conflicts
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}: {}",
+                    s.kind.label(),
+                    s.name,
+                    s.note.as_deref().unwrap_or("in conflict")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n  ");
+        return Err(Stopped::Conflict(format!(
+            "nothing was changed; resolve these first:\n  {list}"
+        ))
+        .into());
+    }
+    if global.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Stopped::NotConfirmed(
+            "no terminal to confirm on and no --yes: nothing was changed (review the plan, then re-run with --yes)".into(),
+        )
+        .into());
+    }
+    eprint!("\nApply this plan? Only 'yes' will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Stopped::NotConfirmed("not applied: the answer was not 'yes'".into()).into())
+    }
+}
+
+/// Apply, stopping cleanly on Ctrl-C with the journal kept.
+async fn apply(
+    clients: &Clients,
+    plan: &Plan,
+    journal: &mut Journal,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    if journal.is_pending() {
+        printer.note(&format!(
+            "continuing an interrupted run (journal {})",
+            journal.path().display()
+        ));
+    }
+    tokio::select! {
+        result = apply::apply(clients, plan, journal, printer) => result.map_err(Into::into),
+        _ = tokio::signal::ctrl_c() => Err(Stopped::Interrupted.into()),
+    }
+}

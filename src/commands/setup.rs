@@ -1,0 +1,138 @@
+//! `trailctl setup`: build or update the integration.
+
+use serde::Serialize;
+
+use crate::apply::journal::Journal;
+use crate::aws::Clients;
+use crate::desired::{self, Names};
+use crate::inventory;
+use crate::output::Printer;
+use crate::plan::{self, Plan};
+use crate::resources::Kind;
+use crate::settings::{BucketName, Global, SetupSettings};
+
+/// What the collector needs to read the logs.
+#[derive(Debug, Serialize)]
+pub struct CollectorSettings {
+    pub role_arn: String,
+    pub external_id: String,
+    pub bucket: String,
+    pub key_prefix: String,
+    pub topic_arn: String,
+    pub region: String,
+    pub partition: String,
+    pub account: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    integration: &'a str,
+    account: &'a str,
+    region: &'a str,
+    plan: &'a Plan,
+    applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collector: Option<CollectorSettings>,
+}
+
+pub async fn run(
+    global: &Global,
+    settings: &SetupSettings,
+    clients: &Clients,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    if settings.exclude_kms_events {
+        printer.warn(
+            "--exclude-kms-events: a trail that excludes management events fails the CIS and Security Hub \
+             multi-region trail controls (CloudTrail.1)",
+        );
+    }
+    let caller = super::caller(clients, printer).await?;
+    let names = Names::new(
+        global.name.clone(),
+        &caller.account,
+        &caller.partition,
+        clients.region.as_str(),
+        settings.bucket_name.as_ref().map(ToString::to_string),
+    );
+    BucketName::parse("the default bucket name (use --bucket-name)", &names.bucket)?;
+    let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
+    let adopted = journal.adopted(|kind| name_of(&names, kind));
+
+    let inventory = inventory::read(clients, &names).await?;
+    // Keep the external ID the collector already has, unless a new one is given.
+    let external_id = match (
+        &settings.external_id,
+        inventory.role.as_ref().and_then(|r| r.external_id()),
+    ) {
+        (Some(given), _) => given.clone(),
+        (None, Some(existing)) => existing,
+        (None, None) => desired::generate_external_id()?,
+    };
+    let desired = desired::desired(&names, settings, external_id);
+    let plan = plan::setup(&names, &desired, &inventory, &adopted);
+
+    let heading = format!(
+        "Integration `{}` in account {} ({}), home region {}:",
+        names.integration, names.account, names.partition, names.region
+    );
+    let collector = CollectorSettings {
+        role_arn: names.role_arn(),
+        external_id: desired.external_id.clone(),
+        bucket: names.bucket.clone(),
+        key_prefix: names.log_prefix(),
+        topic_arn: names.topic_arn(),
+        region: names.region.clone(),
+        partition: names.partition.clone(),
+        account: names.account.clone(),
+    };
+    let report = |applied: bool, collector: Option<CollectorSettings>| Report {
+        integration: names.integration.as_str(),
+        account: &names.account,
+        region: &names.region,
+        plan: &plan,
+        applied,
+        collector,
+    };
+
+    if !printer.is_json() {
+        super::show_plan(printer, &plan, &heading);
+    }
+    if settings.plan_only {
+        if printer.is_json() {
+            printer.json(&report(false, None));
+        }
+        return Ok(());
+    }
+    if plan.is_empty() && plan.conflicts().next().is_none() {
+        printer.text("\nNo changes: the integration is as planned.");
+    } else {
+        super::confirm(global, &plan)?;
+        super::apply(clients, &plan, &mut journal, printer).await?;
+        printer.text("\nApplied.");
+    }
+    if printer.is_json() {
+        printer.json(&report(true, Some(collector)));
+    } else {
+        printer.text(&render_collector(&collector));
+    }
+    Ok(())
+}
+
+/// The name a resource kind has in this integration (for the journal).
+pub fn name_of(names: &Names, kind: Kind) -> String {
+    match kind {
+        Kind::Bucket => names.bucket.clone(),
+        Kind::Topic => names.topic(),
+        Kind::Role => names.role(),
+        Kind::Trail => names.trail(),
+        Kind::Notification => names.notification_id(),
+    }
+}
+
+fn render_collector(c: &CollectorSettings) -> String {
+    format!(
+        "\nGive the collector these settings:\n  role ARN     {}\n  external ID  {}\n  bucket       {}\n  key prefix   {}\n  topic ARN    {}\n  region       {}\n  partition    {}\n  account      {}",
+        c.role_arn, c.external_id, c.bucket, c.key_prefix, c.topic_arn, c.region, c.partition, c.account
+    )
+}

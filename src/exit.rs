@@ -1,0 +1,46 @@
+//! Errors that decide the process exit code, matched on in `main`.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success (or a plan printed with `--plan`) |
+//! | 1 | an AWS call or the apply failed (what this run created was undone) |
+//! | 2 | invalid input: nothing was sent to AWS |
+//! | 3 | the plan was not applied: declined, or no terminal to ask and no `--yes` |
+//! | 4 | a resource with trailctl's name exists but is not owned by this integration |
+//! | 130 | interrupted: a journal is kept, re-run the same command to converge |
+
+use thiserror::Error;
+
+/// Bad input, refused before any AWS call.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+impl InvalidInput {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// Outcomes other than success that map to a distinct exit code.
+#[derive(Debug, Error)]
+pub enum Stopped {
+    #[error("{0}")]
+    NotConfirmed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("interrupted; a journal of this run is kept: run the same command again to converge")]
+    Interrupted,
+}
+
+pub fn code_for(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<InvalidInput>().is_some() {
+        return 2;
+    }
+    match error.downcast_ref::<Stopped>() {
+        Some(Stopped::NotConfirmed(_)) => 3,
+        Some(Stopped::Conflict(_)) => 4,
+        Some(Stopped::Interrupted) => 130,
+        None => 1,
+    }
+}

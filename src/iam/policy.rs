@@ -1,0 +1,254 @@
+//! Policy documents as JSON values, compared by meaning.
+//!
+//! AWS stores a policy as it was written (IAM returns it URL-encoded), so two
+//! documents that grant the same thing can differ in bytes: `"Action": "x"`
+//! versus `["x"]`, statement order, key order. [`normalize`] removes those
+//! differences; [`statement_changes`] reports what differs, by `Sid`, in the
+//! words the plan prints.
+
+use serde_json::{Map, Value};
+
+use crate::resources::FieldChange;
+
+pub const VERSION: &str = "2012-10-17";
+
+/// Parse a policy as returned by AWS (IAM documents are URL-encoded).
+pub fn parse(text: &str) -> Option<Value> {
+    serde_json::from_str(text).ok().or_else(|| {
+        let decoded = percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .ok()?;
+        serde_json::from_str(&decoded).ok()
+    })
+}
+
+/// The canonical form of a policy document: single values become lists,
+/// lists of strings are sorted, statements are ordered by `Sid`.
+pub fn normalize(document: &Value) -> Value {
+    let mut doc = document.clone();
+    if let Some(obj) = doc.as_object_mut() {
+        let statements = match obj.remove("Statement") {
+            Some(Value::Array(list)) => list,
+            Some(single) => vec![single],
+            None => Vec::new(),
+        };
+        let mut statements: Vec<Value> = statements.iter().map(normalize_statement).collect();
+        statements.sort_by_key(|s| s.to_string());
+        obj.insert("Statement".into(), Value::Array(statements));
+    }
+    doc
+}
+
+fn normalize_statement(statement: &Value) -> Value {
+    let Some(obj) = statement.as_object() else {
+        return statement.clone();
+    };
+    let mut out = Map::new();
+    for (key, value) in obj {
+        let value = match key.as_str() {
+            "Action" | "NotAction" | "Resource" | "NotResource" => string_set(value),
+            "Principal" | "NotPrincipal" => match value {
+                Value::Object(m) => {
+                    Value::Object(m.iter().map(|(k, v)| (k.clone(), string_set(v))).collect())
+                }
+                other => other.clone(),
+            },
+            "Condition" => match value {
+                Value::Object(ops) => Value::Object(
+                    ops.iter()
+                        .map(|(op, keys)| {
+                            let keys = match keys {
+                                Value::Object(ks) => Value::Object(
+                                    ks.iter().map(|(k, v)| (k.clone(), string_set(v))).collect(),
+                                ),
+                                other => other.clone(),
+                            };
+                            (op.clone(), keys)
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            },
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    Value::Object(out)
+}
+
+/// A string or list of strings as a sorted, de-duplicated list.
+fn string_set(value: &Value) -> Value {
+    let mut items: Vec<String> = match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(list) => list
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect(),
+        Value::Bool(b) => vec![b.to_string()],
+        Value::Number(n) => vec![n.to_string()],
+        other => return other.clone(),
+    };
+    items.sort();
+    items.dedup();
+    Value::Array(items.into_iter().map(Value::String).collect())
+}
+
+/// True when the two documents grant the same thing.
+pub fn equivalent(a: &Value, b: &Value) -> bool {
+    normalize(a) == normalize(b)
+}
+
+fn statements_by_sid(document: &Value) -> Vec<(String, Value)> {
+    let normal = normalize(document);
+    normal["Statement"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let sid = s["Sid"]
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or(format!("#{i}"));
+                    (sid, s.clone())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What must change to turn `current` into `desired`, one entry per
+/// statement, labelled `<field>: statement <Sid>`.
+pub fn statement_changes(
+    field: &str,
+    current: Option<&Value>,
+    desired: &Value,
+) -> Vec<FieldChange> {
+    let Some(current) = current else {
+        return vec![FieldChange::new(field, "(none)", "set")];
+    };
+    if equivalent(current, desired) {
+        return Vec::new();
+    }
+    let have = statements_by_sid(current);
+    let want = statements_by_sid(desired);
+    let mut changes = Vec::new();
+    for (sid, statement) in &want {
+        match have.iter().find(|(s, _)| s == sid) {
+            None => changes.push(FieldChange::new(
+                format!("{field}: statement {sid}"),
+                "missing",
+                "added",
+            )),
+            Some((_, existing)) if existing != statement => changes.push(FieldChange::new(
+                format!("{field}: statement {sid}"),
+                "differs",
+                "replaced",
+            )),
+            Some(_) => {}
+        }
+    }
+    for (sid, _) in &have {
+        if !want.iter().any(|(s, _)| s == sid) {
+            changes.push(FieldChange::new(
+                format!("{field}: statement {sid}"),
+                "present",
+                "removed",
+            ));
+        }
+    }
+    if changes.is_empty() {
+        // Same statements, different envelope (Version, Id).
+        changes.push(FieldChange::new(field, "differs", "replaced"));
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equivalence_ignores_form_not_meaning() {
+        let base = json!({"Version": VERSION, "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Condition": {"StringEquals": {"aws:SourceArn": "arn:t"}}},
+            {"Sid": "B", "Effect": "Deny", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]}
+        ]});
+        let cases = [
+            (
+                json!({"Version": VERSION, "Statement": [
+                    {"Sid": "B", "Effect": "Deny", "Action": ["s3:*"], "Resource": ["arn:aws:s3:::b/*", "arn:aws:s3:::b"]},
+                    {"Effect": "Allow", "Sid": "A", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::b/*"],
+                     "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+                     "Condition": {"StringEquals": {"aws:SourceArn": ["arn:t"]}}}
+                ]}),
+                true,
+            ),
+            (
+                json!({"Version": VERSION, "Statement": [
+                    {"Sid": "B", "Effect": "Allow", "Action": ["s3:*"], "Resource": ["arn:aws:s3:::b/*", "arn:aws:s3:::b"]},
+                    {"Effect": "Allow", "Sid": "A", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::b/*"],
+                     "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+                     "Condition": {"StringEquals": {"aws:SourceArn": ["arn:t"]}}}
+                ]}),
+                false,
+            ),
+            (
+                json!({"Version": VERSION, "Statement": [
+                    {"Sid": "B", "Effect": "Deny", "Action": ["s3:*"], "Resource": ["arn:aws:s3:::b/*", "arn:aws:s3:::b"]}
+                ]}),
+                false,
+            ),
+        ];
+        for (i, (other, same)) in cases.iter().enumerate() {
+            assert_eq!(equivalent(&base, other), *same, "case {i}");
+        }
+    }
+
+    #[test]
+    fn parses_url_encoded_iam_documents() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(
+            parse(encoded),
+            Some(json!({"Version": VERSION, "Statement": []}))
+        );
+        assert_eq!(parse("{\"a\":1}"), Some(json!({"a": 1})));
+        assert_eq!(parse("not json"), None);
+    }
+
+    #[test]
+    fn statement_changes_name_each_statement() {
+        let desired = json!({"Version": VERSION, "Statement": [
+            {"Sid": "Keep", "Effect": "Allow", "Action": "a:b", "Resource": "*"},
+            {"Sid": "New", "Effect": "Allow", "Action": "a:c", "Resource": "*"},
+            {"Sid": "Changed", "Effect": "Allow", "Action": "a:d", "Resource": "*"}
+        ]});
+        let current = json!({"Version": VERSION, "Statement": [
+            {"Sid": "Keep", "Effect": "Allow", "Action": ["a:b"], "Resource": "*"},
+            {"Sid": "Changed", "Effect": "Deny", "Action": "a:d", "Resource": "*"},
+            {"Sid": "Extra", "Effect": "Allow", "Action": "a:e", "Resource": "*"}
+        ]});
+        let changes = statement_changes("policy", Some(&current), &desired);
+        let fields: Vec<_> = changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.to.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("policy: statement Changed", "replaced"),
+                ("policy: statement New", "added"),
+                ("policy: statement Extra", "removed"),
+            ]
+        );
+        assert!(statement_changes("policy", Some(&desired), &desired).is_empty());
+        assert_eq!(statement_changes("policy", None, &desired).len(), 1);
+    }
+}

@@ -1,0 +1,567 @@
+//! The planner: desired state + current state → an immutable [`Plan`].
+//!
+//! Pure and deterministic: no I/O, no clock, no randomness. A plan is
+//! specific enough that the executor has no choices left: each step carries
+//! the operation to run with every value it writes, and the order between
+//! steps is data ([`Step::after`]).
+
+use aws_sdk_s3::types::NotificationConfiguration;
+use serde::Serialize;
+
+use crate::desired::{Desired, Names};
+use crate::inventory::Inventory;
+use crate::resources::{
+    bucket, notification, owned_by, role, topic, trail, FieldChange, Kind, Tags, TAG_KEY,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    NoChange,
+    /// Present and left alone on purpose (not owned, or the kept bucket).
+    Keep,
+    /// In the way: trailctl would have to change something it does not own.
+    Conflict,
+}
+
+/// Which command a plan is for; it decides the order between steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Build,
+    TearDown,
+}
+
+/// What the executor runs for one step.
+#[derive(Debug, Clone)]
+pub enum Op {
+    CreateBucket(bucket::Spec),
+    UpdateBucket(bucket::Spec, Vec<bucket::Setting>),
+    DeleteBucket {
+        name: String,
+        empty_first: bool,
+    },
+    CreateTopic(topic::Spec),
+    UpdateTopic(topic::Spec, Vec<topic::Setting>),
+    DeleteTopic {
+        arn: String,
+    },
+    CreateRole(role::Spec),
+    UpdateRole(role::Spec, Vec<role::Setting>),
+    DeleteRole {
+        name: String,
+    },
+    CreateTrail(trail::Spec),
+    UpdateTrail(trail::Spec, Vec<trail::Setting>),
+    DeleteTrail {
+        name: String,
+    },
+    /// Write the bucket's whole notification configuration; `previous` is
+    /// what it was, so that adding our entry can be undone exactly.
+    SetNotification {
+        bucket: String,
+        config: NotificationConfiguration,
+        previous: NotificationConfiguration,
+    },
+}
+
+impl Op {
+    /// The operation that undoes this one when it created something; `None`
+    /// for updates and deletes (a failed run leaves those as they are).
+    pub fn undo(&self) -> Option<Op> {
+        Some(match self {
+            Op::CreateBucket(spec) => Op::DeleteBucket {
+                name: spec.name.clone(),
+                empty_first: true,
+            },
+            Op::CreateTopic(spec) => Op::DeleteTopic {
+                arn: spec.arn.clone(),
+            },
+            Op::CreateRole(spec) => Op::DeleteRole {
+                name: spec.name.clone(),
+            },
+            Op::CreateTrail(spec) => Op::DeleteTrail {
+                name: spec.name.clone(),
+            },
+            Op::SetNotification {
+                bucket,
+                config,
+                previous,
+            } => Op::SetNotification {
+                bucket: bucket.clone(),
+                config: previous.clone(),
+                previous: config.clone(),
+            },
+            _ => return None,
+        })
+    }
+
+    /// The IAM actions this operation calls.
+    pub fn iam_actions(&self) -> Vec<&'static str> {
+        match self {
+            Op::CreateBucket(_) => [
+                bucket::CREATE_ACTIONS,
+                &bucket::Setting::ALL.map(bucket::Setting::iam_action),
+            ]
+            .concat(),
+            Op::UpdateBucket(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
+            Op::DeleteBucket {
+                empty_first: true, ..
+            } => bucket::DELETE_ACTIONS.to_vec(),
+            Op::DeleteBucket {
+                empty_first: false, ..
+            } => vec!["s3:DeleteBucket"],
+            Op::CreateTopic(_) => topic::CREATE_ACTIONS.to_vec(),
+            Op::UpdateTopic(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
+            Op::DeleteTopic { .. } => topic::DELETE_ACTIONS.to_vec(),
+            Op::CreateRole(_) => role::CREATE_ACTIONS.to_vec(),
+            Op::UpdateRole(_, settings) => settings
+                .iter()
+                .flat_map(|s| s.iam_actions().iter().copied())
+                .collect(),
+            Op::DeleteRole { .. } => role::DELETE_ACTIONS.to_vec(),
+            Op::CreateTrail(_) => trail::CREATE_ACTIONS.to_vec(),
+            Op::UpdateTrail(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
+            Op::DeleteTrail { .. } => trail::DELETE_ACTIONS.to_vec(),
+            Op::SetNotification { .. } => notification::WRITE_ACTIONS.to_vec(),
+        }
+    }
+}
+
+/// One resource in the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub kind: Kind,
+    pub name: String,
+    pub action: Action,
+    pub changes: Vec<FieldChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub op: Option<Op>,
+    #[serde(skip)]
+    pub direction: Direction,
+}
+
+impl Step {
+    fn new(kind: Kind, name: impl Into<String>, action: Action, direction: Direction) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            action,
+            changes: Vec::new(),
+            note: None,
+            op: None,
+            direction,
+        }
+    }
+
+    fn with_changes(mut self, changes: Vec<FieldChange>) -> Self {
+        self.changes = changes;
+        self
+    }
+
+    fn with_op(mut self, op: Op) -> Self {
+        self.op = Some(op);
+        self
+    }
+
+    fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// The kinds whose steps must finish before this one starts: CloudTrail
+    /// checks the bucket policy at CreateTrail, S3 sends a test event to the
+    /// topic at PutBucketNotificationConfiguration; tearing down goes the
+    /// other way.
+    pub fn after(&self) -> &'static [Kind] {
+        match (self.direction, self.kind) {
+            (Direction::Build, Kind::Trail) => &[Kind::Bucket],
+            (Direction::Build, Kind::Notification) => &[Kind::Bucket, Kind::Topic],
+            (Direction::TearDown, Kind::Bucket) => &[Kind::Trail, Kind::Notification],
+            (Direction::TearDown, Kind::Topic) => &[Kind::Notification],
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+    pub kept: usize,
+    pub conflicts: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for step in &self.steps {
+            match step.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Delete => s.delete += 1,
+                Action::NoChange => s.unchanged += 1,
+                Action::Keep => s.kept += 1,
+                Action::Conflict => s.conflicts += 1,
+            }
+        }
+        s
+    }
+
+    pub fn conflicts(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.action == Action::Conflict)
+    }
+
+    /// True when applying would call nothing.
+    pub fn is_empty(&self) -> bool {
+        self.steps.iter().all(|s| s.op.is_none())
+    }
+
+    /// The length of the longest chain of dependent steps: the fewest
+    /// rounds any executor needs.
+    pub fn dependency_depth(&self) -> usize {
+        fn depth(plan: &Plan, step: &Step) -> usize {
+            1 + step
+                .after()
+                .iter()
+                .filter_map(|k| plan.steps.iter().find(|s| s.kind == *k && s.op.is_some()))
+                .map(|s| depth(plan, s))
+                .max()
+                .unwrap_or(0)
+        }
+        self.steps
+            .iter()
+            .filter(|s| s.op.is_some())
+            .map(|s| depth(self, s))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Kinds that an interrupted earlier run of this integration was creating
+/// (from the journal): they count as owned even before their tag is on.
+pub type Adopted<'a> = &'a [Kind];
+
+fn not_owned_note(tags: &Tags, integration: &str) -> String {
+    match tags.iter().find(|(k, _)| k == TAG_KEY) {
+        Some((_, other)) => format!("owned by integration `{other}`, not `{integration}`"),
+        None => format!("exists without the tag {TAG_KEY}={integration}; trailctl does not change what it does not own"),
+    }
+}
+
+/// A resource kind's planned step, from its diff.
+fn build_step<S: Clone>(
+    kind: Kind,
+    name: &str,
+    state: Option<(&Tags, Vec<(S, FieldChange)>)>,
+    adopted: bool,
+    integration: &str,
+    create: impl FnOnce() -> Op,
+    update: impl FnOnce(Vec<S>) -> Op,
+) -> Step {
+    match state {
+        None => Step::new(kind, name, Action::Create, Direction::Build).with_op(create()),
+        Some((tags, _)) if !owned_by(tags, integration) && !adopted => {
+            Step::new(kind, name, Action::Conflict, Direction::Build)
+                .with_note(not_owned_note(tags, integration))
+        }
+        Some((_, changes)) if changes.is_empty() => {
+            Step::new(kind, name, Action::NoChange, Direction::Build)
+        }
+        Some((_, changes)) => {
+            let settings: Vec<S> = changes.iter().map(|(s, _)| s.clone()).collect();
+            let fields = changes.into_iter().map(|(_, c)| c).collect();
+            Step::new(kind, name, Action::Update, Direction::Build)
+                .with_changes(fields)
+                .with_op(update(settings))
+        }
+    }
+}
+
+/// Other tags already on a resource are kept when ours is added.
+fn merged_tags(ours: &Tags, existing: &Tags) -> Tags {
+    let mut tags: Tags = existing
+        .iter()
+        .filter(|(k, _)| k != TAG_KEY)
+        .cloned()
+        .collect();
+    tags.extend(ours.iter().cloned());
+    tags
+}
+
+fn dedup<S: PartialEq>(mut settings: Vec<S>) -> Vec<S> {
+    let mut out = Vec::new();
+    for s in settings.drain(..) {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The plan that makes the account match `desired`.
+pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: Adopted) -> Plan {
+    let integration = names.integration.as_str();
+    let mut steps = Vec::new();
+
+    // Bucket.
+    let bucket_step = match &inventory.bucket {
+        bucket::Observed::Inaccessible(why) => {
+            Step::new(Kind::Bucket, &names.bucket, Action::Conflict, Direction::Build).with_note(why.clone())
+        }
+        bucket::Observed::Present(state) if state.region.as_deref().is_some_and(|r| r != names.region) => {
+            Step::new(Kind::Bucket, &names.bucket, Action::Conflict, Direction::Build).with_note(format!(
+                "the bucket is in {}, not in the home region {}: collectors reading it through {} get HTTP 301 errors; choose another --bucket-name or --region",
+                state.region.as_deref().unwrap_or("?"),
+                names.region,
+                names.region
+            ))
+        }
+        observed => {
+            let state = match observed {
+                bucket::Observed::Present(s) => Some(s.as_ref()),
+                _ => None,
+            };
+            let mut spec = desired.bucket.clone();
+            if let Some(s) = state {
+                spec.tags = merged_tags(&spec.tags, &s.tags);
+            }
+            let diff = state.map(|s| (&s.tags, bucket::diff(&spec, s, integration)));
+            build_step(
+                Kind::Bucket,
+                &names.bucket,
+                diff,
+                adopted.contains(&Kind::Bucket),
+                integration,
+                || Op::CreateBucket(spec.clone()),
+                |settings| Op::UpdateBucket(spec.clone(), dedup(settings)),
+            )
+            .with_create_fields(vec![
+                FieldChange::new("region", "", names.region.clone()),
+                FieldChange::new("retention", "", format!("{} days", spec.retention_days)),
+                FieldChange::new(
+                    "encryption",
+                    "",
+                    spec.kms_key.as_deref().map(|k| format!("aws:kms {k}")).unwrap_or("AES256".into()),
+                ),
+            ])
+        }
+    };
+    let bucket_usable = matches!(
+        bucket_step.action,
+        Action::Create | Action::Update | Action::NoChange
+    );
+    steps.push(bucket_step);
+
+    // Topic.
+    let mut topic_spec = desired.topic.clone();
+    if let Some(s) = &inventory.topic {
+        topic_spec.tags = merged_tags(&topic_spec.tags, &s.tags);
+    }
+    steps.push(build_step(
+        Kind::Topic,
+        &names.topic(),
+        inventory
+            .topic
+            .as_ref()
+            .map(|s| (&s.tags, topic::diff(&topic_spec, s, integration))),
+        adopted.contains(&Kind::Topic),
+        integration,
+        || Op::CreateTopic(topic_spec.clone()),
+        |settings| Op::UpdateTopic(topic_spec.clone(), dedup(settings)),
+    ));
+
+    // Role.
+    let mut role_spec = desired.role.clone();
+    if let Some(s) = &inventory.role {
+        role_spec.tags = merged_tags(&role_spec.tags, &s.tags);
+    }
+    steps.push(
+        build_step(
+            Kind::Role,
+            &names.role(),
+            inventory
+                .role
+                .as_ref()
+                .map(|s| (&s.tags, role::diff(&role_spec, s, integration))),
+            adopted.contains(&Kind::Role),
+            integration,
+            || Op::CreateRole(role_spec.clone()),
+            |settings| Op::UpdateRole(role_spec.clone(), dedup(settings)),
+        )
+        .with_create_fields(vec![FieldChange::new(
+            "trusted account",
+            "",
+            collector_of(&desired.role),
+        )]),
+    );
+
+    // Notification: our entry merged into whatever the bucket has.
+    let current_config = match &inventory.bucket {
+        bucket::Observed::Present(s) => s.notification.clone(),
+        _ => NotificationConfiguration::builder().build(),
+    };
+    let spec = &desired.notification;
+    let notification_step = if !bucket_usable {
+        Step::new(
+            Kind::Notification,
+            &spec.id,
+            Action::Conflict,
+            Direction::Build,
+        )
+        .with_note("needs the log bucket, which is in conflict")
+    } else {
+        let changes = notification::diff(spec, &current_config);
+        let action = match (
+            changes.is_empty(),
+            notification::find(&current_config, &spec.id),
+        ) {
+            (true, _) => Action::NoChange,
+            (false, None) => Action::Create,
+            (false, Some(_)) => Action::Update,
+        };
+        let step =
+            Step::new(Kind::Notification, &spec.id, action, Direction::Build).with_changes(changes);
+        match (action, notification::with(&current_config, spec)) {
+            (Action::NoChange, _) => step,
+            (_, Ok(config)) => step.with_op(Op::SetNotification {
+                bucket: spec.bucket.clone(),
+                config,
+                previous: current_config.clone(),
+            }),
+            (_, Err(e)) => step.with_note(format!("cannot build the notification entry: {e}")),
+        }
+    };
+    steps.push(notification_step);
+
+    // Trail.
+    let mut trail_spec = desired.trail.clone();
+    if let Some(s) = &inventory.trail {
+        trail_spec.tags = merged_tags(&trail_spec.tags, &s.tags);
+    }
+    steps.push(
+        build_step(
+            Kind::Trail,
+            &names.trail(),
+            inventory
+                .trail
+                .as_ref()
+                .map(|s| (&s.tags, trail::diff(&trail_spec, s, integration))),
+            adopted.contains(&Kind::Trail),
+            integration,
+            || Op::CreateTrail(trail_spec.clone()),
+            |settings| Op::UpdateTrail(trail_spec.clone(), dedup(settings)),
+        )
+        .with_create_fields(vec![
+            FieldChange::new("management events", "", trail_spec.read_write.clone()),
+            FieldChange::new("multi-region, global events, log file validation", "", "on"),
+        ]),
+    );
+
+    Plan { steps }
+}
+
+fn collector_of(role: &role::Spec) -> String {
+    role.trust["Statement"][0]["Principal"]["AWS"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Step {
+    /// For a create, the fields worth showing in the plan.
+    fn with_create_fields(mut self, fields: Vec<FieldChange>) -> Self {
+        if self.action == Action::Create {
+            self.changes = fields;
+        }
+        self
+    }
+}
+
+/// The plan that removes what the integration owns.
+pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: Adopted) -> Plan {
+    let integration = names.integration.as_str();
+    let owned = |kind: Kind, tags: &Tags| owned_by(tags, integration) || adopted.contains(&kind);
+    let mut steps = Vec::new();
+    let tear = |kind, name: &str, action| Step::new(kind, name, action, Direction::TearDown);
+
+    if let Some(state) = &inventory.trail {
+        steps.push(if owned(Kind::Trail, &state.tags) {
+            tear(Kind::Trail, &names.trail(), Action::Delete).with_op(Op::DeleteTrail {
+                name: names.trail(),
+            })
+        } else {
+            tear(Kind::Trail, &names.trail(), Action::Keep)
+                .with_note(not_owned_note(&state.tags, integration))
+        });
+    }
+
+    match &inventory.bucket {
+        bucket::Observed::Present(state) => {
+            // Our notification entry is ours by its Id, whoever owns the bucket.
+            let id = names.notification_id();
+            if notification::find(&state.notification, &id).is_some() {
+                steps.push(tear(Kind::Notification, &id, Action::Delete).with_op(
+                    Op::SetNotification {
+                        bucket: names.bucket.clone(),
+                        config: notification::without(&state.notification, &id),
+                        previous: state.notification.clone(),
+                    },
+                ));
+            }
+            let step = if !owned(Kind::Bucket, &state.tags) {
+                tear(Kind::Bucket, &names.bucket, Action::Keep)
+                    .with_note(not_owned_note(&state.tags, integration))
+            } else if delete_logs {
+                tear(Kind::Bucket, &names.bucket, Action::Delete)
+                    .with_note("every log file and version in it is deleted too")
+                    .with_op(Op::DeleteBucket {
+                        name: names.bucket.clone(),
+                        empty_first: true,
+                    })
+            } else {
+                tear(Kind::Bucket, &names.bucket, Action::Keep).with_note(
+                    "holds the logs and is kept; --delete-logs deletes it and every log in it",
+                )
+            };
+            steps.push(step);
+        }
+        bucket::Observed::Inaccessible(why) => {
+            steps.push(tear(Kind::Bucket, &names.bucket, Action::Keep).with_note(why.clone()));
+        }
+        bucket::Observed::Absent => {}
+    }
+
+    if let Some(state) = &inventory.topic {
+        steps.push(if owned(Kind::Topic, &state.tags) {
+            tear(Kind::Topic, &names.topic(), Action::Delete).with_op(Op::DeleteTopic {
+                arn: names.topic_arn(),
+            })
+        } else {
+            tear(Kind::Topic, &names.topic(), Action::Keep)
+                .with_note(not_owned_note(&state.tags, integration))
+        });
+    }
+    if let Some(state) = &inventory.role {
+        steps.push(if owned(Kind::Role, &state.tags) {
+            tear(Kind::Role, &names.role(), Action::Delete)
+                .with_op(Op::DeleteRole { name: names.role() })
+        } else {
+            tear(Kind::Role, &names.role(), Action::Keep)
+                .with_note(not_owned_note(&state.tags, integration))
+        });
+    }
+    Plan { steps }
+}

@@ -1,0 +1,87 @@
+//! One module per AWS resource kind; the only code that calls `aws_sdk_*`
+//! (besides the caller lookup in `aws`).
+//!
+//! Each module owns, for its kind: the desired `Spec`, the observed
+//! `State` and how to `read` it, a pure `diff` that names each field that
+//! differs, the calls that create, update and delete it, and the IAM actions
+//! each of those needs (the preflight and the bundled policy are built from
+//! these lists).
+
+pub mod bucket;
+pub mod notification;
+pub mod role;
+pub mod topic;
+pub mod trail;
+
+use serde::Serialize;
+
+/// The tag that marks what trailctl owns: `trailctl:integration=<name>`.
+pub const TAG_KEY: &str = "trailctl:integration";
+
+/// The kinds of resource an integration is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Bucket,
+    Topic,
+    Role,
+    Notification,
+    Trail,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Bucket => "bucket",
+            Kind::Topic => "topic",
+            Kind::Role => "role",
+            Kind::Notification => "notification",
+            Kind::Trail => "trail",
+        }
+    }
+}
+
+/// One field that differs between what is there and what should be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl FieldChange {
+    pub fn new(field: impl Into<String>, from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+}
+
+/// The tags of a resource, as key/value pairs.
+pub type Tags = Vec<(String, String)>;
+
+/// Is this resource owned by the integration `name`?
+pub fn owned_by(tags: &Tags, name: &str) -> bool {
+    tags.iter().any(|(k, v)| k == TAG_KEY && v == name)
+}
+
+/// The change that puts the ownership tag on a resource, if it lacks it.
+pub fn tag_change(tags: &Tags, name: &str) -> Option<FieldChange> {
+    (!owned_by(tags, name)).then(|| {
+        let from = tags
+            .iter()
+            .find(|(k, _)| k == TAG_KEY)
+            .map(|(_, v)| format!("{TAG_KEY}={v}"))
+            .unwrap_or_else(|| "(untagged)".into());
+        FieldChange::new("tags", from, format!("{TAG_KEY}={name}"))
+    })
+}
+
+/// Show an optional value the way the plan prints it.
+pub fn show<T: std::fmt::Display>(value: Option<T>) -> String {
+    value
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "(none)".into())
+}

@@ -1,0 +1,140 @@
+//! The SNS topic S3 publishes new-log events to; its policy lets only S3
+//! publish, and only for our bucket in our account.
+
+use std::collections::HashMap;
+
+use aws_sdk_sns::types::Tag;
+use aws_sdk_sns::Client;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{tag_change, FieldChange, Tags};
+use crate::aws::{error_code, AwsResultExt};
+use crate::iam::policy;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Spec {
+    pub name: String,
+    pub arn: String,
+    pub policy: Value,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub policy: Option<Value>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Setting {
+    Policy,
+    Tags,
+}
+
+impl Setting {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Setting::Policy => "sns:SetTopicAttributes",
+            Setting::Tags => "sns:TagResource",
+        }
+    }
+}
+
+pub const READ_ACTIONS: &[&str] = &["sns:GetTopicAttributes", "sns:ListTagsForResource"];
+pub const CREATE_ACTIONS: &[&str] = &[
+    "sns:CreateTopic",
+    "sns:TagResource",
+    "sns:SetTopicAttributes",
+];
+pub const DELETE_ACTIONS: &[&str] = &["sns:DeleteTopic"];
+
+pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, FieldChange)> {
+    let mut changes: Vec<_> = tag_change(&state.tags, integration)
+        .map(|c| (Setting::Tags, c))
+        .into_iter()
+        .collect();
+    for change in policy::statement_changes("topic policy", state.policy.as_ref(), &spec.policy) {
+        changes.push((Setting::Policy, change));
+    }
+    changes
+}
+
+pub async fn read(sns: &Client, arn: &str) -> anyhow::Result<Option<State>> {
+    let attributes = match sns.get_topic_attributes().topic_arn(arn).send().await {
+        Ok(out) => out.attributes().cloned().unwrap_or_default(),
+        Err(e) if error_code(&e) == Some("NotFound") => return Ok(None),
+        Err(e) => {
+            return Err(crate::aws::aws_error(
+                format!("sns:GetTopicAttributes {arn}"),
+                e,
+            ))
+        }
+    };
+    let tags = sns
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws(format!("sns:ListTagsForResource {arn}"))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    Ok(Some(State {
+        policy: attributes.get("Policy").and_then(|p| policy::parse(p)),
+        tags,
+    }))
+}
+
+fn sns_tags(tags: &Tags) -> anyhow::Result<Vec<Tag>> {
+    tags.iter()
+        .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()?))
+        .collect()
+}
+
+pub async fn create(sns: &Client, spec: &Spec) -> anyhow::Result<()> {
+    // CreateTopic is idempotent for the same name and attributes, and
+    // setting the policy at creation leaves no window with the default one.
+    sns.create_topic()
+        .name(&spec.name)
+        .set_tags(Some(sns_tags(&spec.tags)?))
+        .set_attributes(Some(HashMap::from([(
+            "Policy".to_owned(),
+            spec.policy.to_string(),
+        )])))
+        .send()
+        .await
+        .aws(format!("sns:CreateTopic {}", spec.name))?;
+    Ok(())
+}
+
+pub async fn update(sns: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::Result<()> {
+    if settings.contains(&Setting::Policy) {
+        sns.set_topic_attributes()
+            .topic_arn(&spec.arn)
+            .attribute_name("Policy")
+            .attribute_value(spec.policy.to_string())
+            .send()
+            .await
+            .aws(format!("sns:SetTopicAttributes {}", spec.arn))?;
+    }
+    if settings.contains(&Setting::Tags) {
+        sns.tag_resource()
+            .resource_arn(&spec.arn)
+            .set_tags(Some(sns_tags(&spec.tags)?))
+            .send()
+            .await
+            .aws(format!("sns:TagResource {}", spec.arn))?;
+    }
+    Ok(())
+}
+
+/// Delete the topic (its subscriptions go with it). A missing topic is success.
+pub async fn delete(sns: &Client, arn: &str) -> anyhow::Result<()> {
+    match sns.delete_topic().topic_arn(arn).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("NotFound") => Ok(()),
+        Err(e) => Err(crate::aws::aws_error(format!("sns:DeleteTopic {arn}"), e)),
+    }
+}

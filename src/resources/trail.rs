@@ -1,0 +1,327 @@
+//! The CloudTrail trail: multi-region, global service events, log file
+//! validation, management events (read+write or write-only), logging on.
+
+use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
+use aws_sdk_cloudtrail::Client;
+use serde::Serialize;
+
+use super::{show, tag_change, FieldChange, Tags};
+use crate::aws::{error_code, AwsResultExt};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Spec {
+    pub name: String,
+    pub arn: String,
+    pub bucket: String,
+    /// `All` or `WriteOnly` management events.
+    pub read_write: String,
+    /// Management event sources not recorded (`kms.amazonaws.com`).
+    pub excluded_sources: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub bucket: Option<String>,
+    pub key_prefix: Option<String>,
+    pub multi_region: bool,
+    pub global_service_events: bool,
+    pub log_file_validation: bool,
+    pub logging: bool,
+    pub event_selectors: Vec<Selector>,
+    pub tags: Tags,
+}
+
+/// The part of an event selector trailctl sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    pub read_write: String,
+    pub management_events: bool,
+    pub excluded_sources: Vec<String>,
+    pub data_resources: usize,
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.read_write)?;
+        if self.management_events {
+            write!(f, " management events")?;
+        }
+        if !self.excluded_sources.is_empty() {
+            write!(f, " except {}", self.excluded_sources.join(","))?;
+        }
+        if self.data_resources > 0 {
+            write!(f, " + {} data resources", self.data_resources)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Setting {
+    Tags,
+    /// Destination bucket, multi-region, global events, validation.
+    Configuration,
+    EventSelectors,
+    Logging,
+}
+
+impl Setting {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Setting::Tags => "cloudtrail:AddTags",
+            Setting::Configuration => "cloudtrail:UpdateTrail",
+            Setting::EventSelectors => "cloudtrail:PutEventSelectors",
+            Setting::Logging => "cloudtrail:StartLogging",
+        }
+    }
+}
+
+pub const READ_ACTIONS: &[&str] = &[
+    "cloudtrail:GetTrail",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:ListTags",
+];
+pub const CREATE_ACTIONS: &[&str] = &[
+    "cloudtrail:CreateTrail",
+    "cloudtrail:AddTags",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StartLogging",
+];
+pub const DELETE_ACTIONS: &[&str] = &["cloudtrail:DeleteTrail"];
+
+fn wanted_selector(spec: &Spec) -> Selector {
+    Selector {
+        read_write: spec.read_write.clone(),
+        management_events: true,
+        excluded_sources: spec.excluded_sources.clone(),
+        data_resources: 0,
+    }
+}
+
+fn flag(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, FieldChange)> {
+    let mut changes: Vec<_> = tag_change(&state.tags, integration)
+        .map(|c| (Setting::Tags, c))
+        .into_iter()
+        .collect();
+    let mut config = |field: &str, from: String, to: String| {
+        changes.push((Setting::Configuration, FieldChange::new(field, from, to)));
+    };
+    if state.bucket.as_deref() != Some(spec.bucket.as_str()) {
+        config("bucket", show(state.bucket.as_deref()), spec.bucket.clone());
+    }
+    if state.key_prefix.as_deref().is_some_and(|p| !p.is_empty()) {
+        config(
+            "key prefix",
+            show(state.key_prefix.as_deref()),
+            "(none)".into(),
+        );
+    }
+    if !state.multi_region {
+        config("multi-region", flag(false).into(), flag(true).into());
+    }
+    if !state.global_service_events {
+        config(
+            "global service events",
+            flag(false).into(),
+            flag(true).into(),
+        );
+    }
+    if !state.log_file_validation {
+        config("log file validation", flag(false).into(), flag(true).into());
+    }
+    let want = wanted_selector(spec);
+    if state.event_selectors != [want.clone()] {
+        let from = state
+            .event_selectors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        changes.push((
+            Setting::EventSelectors,
+            FieldChange::new(
+                "event selectors",
+                if from.is_empty() {
+                    "(none)".into()
+                } else {
+                    from
+                },
+                want.to_string(),
+            ),
+        ));
+    }
+    if !state.logging {
+        changes.push((
+            Setting::Logging,
+            FieldChange::new("logging", flag(false), flag(true)),
+        ));
+    }
+    changes
+}
+
+pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<State>> {
+    let trail = match ct.get_trail().name(name).send().await {
+        Ok(out) => out.trail,
+        Err(e) if error_code(&e) == Some("TrailNotFoundException") => return Ok(None),
+        Err(e) => {
+            return Err(crate::aws::aws_error(
+                format!("cloudtrail:GetTrail {name}"),
+                e,
+            ))
+        }
+    };
+    let Some(trail) = trail else { return Ok(None) };
+    let (status, selectors, tags) = tokio::try_join!(
+        async {
+            ct.get_trail_status()
+                .name(name)
+                .send()
+                .await
+                .aws("cloudtrail:GetTrailStatus")
+        },
+        async {
+            ct.get_event_selectors()
+                .trail_name(name)
+                .send()
+                .await
+                .aws("cloudtrail:GetEventSelectors")
+        },
+        async {
+            ct.list_tags()
+                .resource_id_list(arn)
+                .send()
+                .await
+                .aws("cloudtrail:ListTags")
+        },
+    )?;
+    Ok(Some(State {
+        bucket: trail.s3_bucket_name().map(str::to_owned),
+        key_prefix: trail.s3_key_prefix().map(str::to_owned),
+        multi_region: trail.is_multi_region_trail().unwrap_or(false),
+        global_service_events: trail.include_global_service_events().unwrap_or(false),
+        log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
+        logging: status.is_logging().unwrap_or(false),
+        event_selectors: selectors
+            .event_selectors()
+            .iter()
+            .map(|s| Selector {
+                read_write: s
+                    .read_write_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_else(|| "All".into()),
+                management_events: s.include_management_events().unwrap_or(true),
+                excluded_sources: s.exclude_management_event_sources().to_vec(),
+                data_resources: s.data_resources().len(),
+            })
+            .collect(),
+        tags: tags
+            .resource_tag_list()
+            .iter()
+            .flat_map(|r| r.tags_list())
+            .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+            .collect(),
+    }))
+}
+
+fn trail_tags(tags: &Tags) -> anyhow::Result<Vec<Tag>> {
+    tags.iter()
+        .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()?))
+        .collect()
+}
+
+/// Create the trail, set its event selectors and start logging (CreateTrail
+/// alone does not).
+pub async fn create(ct: &Client, spec: &Spec) -> anyhow::Result<()> {
+    ct.create_trail()
+        .name(&spec.name)
+        .s3_bucket_name(&spec.bucket)
+        .is_multi_region_trail(true)
+        .include_global_service_events(true)
+        .enable_log_file_validation(true)
+        .set_tags_list(Some(trail_tags(&spec.tags)?))
+        .send()
+        .await
+        .aws(format!("cloudtrail:CreateTrail {}", spec.name))?;
+    // Set explicitly rather than trusting the service default, so what is
+    // recorded never depends on how CloudTrail initialises a new trail.
+    let settings = [Setting::EventSelectors, Setting::Logging];
+    update(ct, spec, &settings).await
+}
+
+pub async fn update(ct: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::Result<()> {
+    // Order matters: configure before logging starts, so no event is
+    // recorded with the old settings after this run.
+    for setting in [
+        Setting::Tags,
+        Setting::Configuration,
+        Setting::EventSelectors,
+        Setting::Logging,
+    ] {
+        if !settings.contains(&setting) {
+            continue;
+        }
+        let what = format!("{} {}", setting.iam_action(), spec.name);
+        match setting {
+            Setting::Tags => {
+                ct.add_tags()
+                    .resource_id(&spec.arn)
+                    .set_tags_list(Some(trail_tags(&spec.tags)?))
+                    .send()
+                    .await
+                    .aws(what)?;
+            }
+            Setting::Configuration => {
+                ct.update_trail()
+                    .name(&spec.name)
+                    .s3_bucket_name(&spec.bucket)
+                    .s3_key_prefix("")
+                    .is_multi_region_trail(true)
+                    .include_global_service_events(true)
+                    .enable_log_file_validation(true)
+                    .send()
+                    .await
+                    .aws(what)?;
+            }
+            Setting::EventSelectors => {
+                let selector = EventSelector::builder()
+                    .read_write_type(ReadWriteType::from(spec.read_write.as_str()))
+                    .include_management_events(true)
+                    .set_exclude_management_event_sources(Some(spec.excluded_sources.clone()))
+                    .build();
+                ct.put_event_selectors()
+                    .trail_name(&spec.name)
+                    .event_selectors(selector)
+                    .send()
+                    .await
+                    .aws(what)?;
+            }
+            Setting::Logging => {
+                ct.start_logging().name(&spec.name).send().await.aws(what)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Delete the trail. Trails are addressed by name in the home region (the
+/// tag APIs are the only ones that need the ARN).
+pub async fn delete(ct: &Client, name: &str) -> anyhow::Result<()> {
+    match ct.delete_trail().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("TrailNotFoundException") => Ok(()),
+        Err(e) => Err(crate::aws::aws_error(
+            format!("cloudtrail:DeleteTrail {name}"),
+            e,
+        )),
+    }
+}

@@ -1,0 +1,452 @@
+//! Arguments and environment turned into validated settings.
+//!
+//! Bad input stops here with [`InvalidInput`] (exit code 2), before any
+//! credential lookup or AWS call. Every later module can rely on the
+//! invariants of these types: a well-formed account ID, bucket name, region
+//! and retention period.
+
+use std::fmt;
+
+use crate::cli::{self, Cli, Command, OutputFormat};
+use crate::exit::InvalidInput;
+
+/// Everything a command needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub global: Global,
+    pub command: CommandSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub profile: Option<String>,
+    /// Validated when given; otherwise resolved (and then validated) from the
+    /// AWS configuration chain.
+    pub region: Option<Region>,
+    pub endpoint_url: Option<url::Url>,
+    pub name: IntegrationName,
+    pub output: OutputFormat,
+    pub yes: bool,
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum CommandSettings {
+    Setup(SetupSettings),
+    Delete(DeleteSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct SetupSettings {
+    pub collector_account: AccountId,
+    pub external_id: Option<String>,
+    pub retention_days: u32,
+    pub kms_key: Option<String>,
+    pub bucket_name: Option<BucketName>,
+    pub write_only: bool,
+    pub exclude_kms_events: bool,
+    pub plan_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeleteSettings {
+    pub delete_logs: bool,
+    pub bucket_name: Option<BucketName>,
+    pub plan_only: bool,
+}
+
+/// A 12-digit AWS account ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountId(String);
+
+/// An integration name: lowercase letters, digits and hyphens, so that every
+/// resource name derived from it is valid for every service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationName(String);
+
+/// An S3 bucket name that follows the general-purpose bucket naming rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketName(String);
+
+/// An AWS region code such as `eu-west-1`, with the partition it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region(String);
+
+macro_rules! string_newtype {
+    ($($ty:ident),*) => {$(
+        impl $ty {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+string_newtype!(AccountId, IntegrationName, BucketName, Region);
+
+/// Longest integration name: the default bucket name
+/// `trailctl-<name>-<12 digits>-<region>` must fit S3's 63 characters for
+/// the longest region codes (14 characters).
+pub const MAX_NAME_LEN: usize = 26;
+
+/// Retention is an S3 lifecycle expiration in days; 100 years is a generous
+/// upper bound that still catches typos.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+impl AccountId {
+    pub fn parse(what: &str, value: &str) -> Result<Self, InvalidInput> {
+        if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidInput::new(format!(
+                "{what} `{value}` is not an AWS account ID: expected exactly 12 digits"
+            )))
+        }
+    }
+}
+
+impl IntegrationName {
+    pub fn parse(value: &str) -> Result<Self, InvalidInput> {
+        let bad = |why: &str| {
+            InvalidInput::new(format!(
+                "--name `{value}` is not a valid integration name: {why}"
+            ))
+        };
+        if value.is_empty() || value.len() > MAX_NAME_LEN {
+            return Err(bad(&format!("use 1 to {MAX_NAME_LEN} characters")));
+        }
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(bad("use only lowercase letters, digits and hyphens"));
+        }
+        if !value.as_bytes()[0].is_ascii_lowercase() {
+            return Err(bad("start with a lowercase letter"));
+        }
+        if value.ends_with('-') || value.contains("--") {
+            return Err(bad("no trailing or doubled hyphens"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+impl BucketName {
+    /// The general-purpose bucket naming rules of Amazon S3.
+    pub fn parse(what: &str, value: &str) -> Result<Self, InvalidInput> {
+        let bad = |why: &str| {
+            InvalidInput::new(format!(
+                "{what} `{value}` is not a valid S3 bucket name: {why}"
+            ))
+        };
+        if !(3..=63).contains(&value.len()) {
+            return Err(bad("use 3 to 63 characters"));
+        }
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        {
+            return Err(bad("use only lowercase letters, digits, hyphens and dots"));
+        }
+        let first = value.as_bytes()[0];
+        let last = value.as_bytes()[value.len() - 1];
+        if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+            return Err(bad("begin and end with a letter or digit"));
+        }
+        if value.contains("..") || value.contains(".-") || value.contains("-.") {
+            return Err(bad("no adjacent dots, and no dot next to a hyphen"));
+        }
+        if value.split('.').count() == 4 && value.split('.').all(|p| p.parse::<u8>().is_ok()) {
+            return Err(bad("it must not look like an IP address"));
+        }
+        for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+            if value.starts_with(prefix) {
+                return Err(bad(&format!("the prefix `{prefix}` is reserved")));
+            }
+        }
+        for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+            if value.ends_with(suffix) {
+                return Err(bad(&format!("the suffix `{suffix}` is reserved")));
+            }
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+impl Region {
+    pub fn parse(value: &str) -> Result<Self, InvalidInput> {
+        const DIRECTIONS: [&str; 9] = [
+            "north",
+            "south",
+            "east",
+            "west",
+            "central",
+            "northeast",
+            "northwest",
+            "southeast",
+            "southwest",
+        ];
+        let parts: Vec<&str> = value.split('-').collect();
+        let valid = match parts.as_slice() {
+            [area, direction, number] | [area, _, direction, number] => {
+                area.len() == 2
+                    && area.bytes().all(|b| b.is_ascii_lowercase())
+                    && DIRECTIONS.contains(direction)
+                    && !number.is_empty()
+                    && number.len() <= 2
+                    && number.bytes().all(|b| b.is_ascii_digit())
+                    && !number.starts_with('0')
+                    && (parts.len() == 3
+                        || ["gov", "iso", "isob", "isoe", "isof"].contains(&parts[1]))
+            }
+            _ => false,
+        };
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidInput::new(format!(
+                "`{value}` is not an AWS region code (for example `us-east-1` or `eu-west-2`)"
+            )))
+        }
+    }
+
+    /// The partition whose ARNs this region uses.
+    pub fn partition(&self) -> &'static str {
+        let r = self.0.as_str();
+        if r.starts_with("cn-") {
+            "aws-cn"
+        } else if r.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else if r.starts_with("us-isob-") {
+            "aws-iso-b"
+        } else if r.starts_with("us-iso-") {
+            "aws-iso"
+        } else if r.starts_with("eu-isoe-") {
+            "aws-iso-e"
+        } else if r.starts_with("us-isof-") {
+            "aws-iso-f"
+        } else {
+            "aws"
+        }
+    }
+}
+
+fn parse_external_id(value: &str) -> Result<String, InvalidInput> {
+    // IAM's pattern for sts:ExternalId: 2 to 1224 characters of [\w+=,.@:/-].
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
+    if (2..=1224).contains(&value.len()) && value.chars().all(ok_char) {
+        Ok(value.to_owned())
+    } else {
+        Err(InvalidInput::new(format!(
+            "--external-id is not valid: use 2 to 1224 characters of letters, digits and _+=,.@:/-"
+        )))
+    }
+}
+
+fn parse_retention_days(value: &str) -> Result<u32, InvalidInput> {
+    match value.parse::<u32>() {
+        Ok(days) if (1..=MAX_RETENTION_DAYS).contains(&days) => Ok(days),
+        _ => Err(InvalidInput::new(format!(
+            "--retention-days `{value}` is not valid: use a whole number of days from 1 to {MAX_RETENTION_DAYS}"
+        ))),
+    }
+}
+
+fn parse_kms_key(value: &str) -> Result<String, InvalidInput> {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let valid = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "kms"
+        && Region::parse(parts[3]).is_ok()
+        && AccountId::parse("", parts[4]).is_ok()
+        && (parts[5].starts_with("key/") && parts[5].len() > 4);
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(InvalidInput::new(format!(
+            "--kms-key `{value}` is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
+        )))
+    }
+}
+
+fn parse_endpoint_url(value: &str) -> Result<url::Url, InvalidInput> {
+    let bad = || InvalidInput::new(format!("--endpoint-url `{value}` is not an http(s) URL"));
+    let parsed = url::Url::parse(value).map_err(|_| bad())?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(bad());
+    }
+    Ok(parsed)
+}
+
+/// Validate everything the user typed.
+pub fn from_cli(cli: Cli) -> Result<Settings, InvalidInput> {
+    let g = cli.global;
+    let global = Global {
+        profile: g.profile,
+        region: g.region.as_deref().map(Region::parse).transpose()?,
+        endpoint_url: g
+            .endpoint_url
+            .as_deref()
+            .map(parse_endpoint_url)
+            .transpose()?,
+        name: IntegrationName::parse(&g.name)?,
+        output: g.output,
+        yes: g.yes,
+        verbose: g.verbose,
+    };
+    let command = match cli.command {
+        Command::Setup(a) => CommandSettings::Setup(setup_settings(a)?),
+        Command::Delete(a) => CommandSettings::Delete(DeleteSettings {
+            delete_logs: a.delete_logs,
+            bucket_name: a
+                .bucket_name
+                .as_deref()
+                .map(|b| BucketName::parse("--bucket-name", b))
+                .transpose()?,
+            plan_only: a.plan,
+        }),
+    };
+    Ok(Settings { global, command })
+}
+
+fn setup_settings(a: cli::SetupArgs) -> Result<SetupSettings, InvalidInput> {
+    Ok(SetupSettings {
+        collector_account: AccountId::parse("--collector-account", &a.collector_account)?,
+        external_id: a
+            .external_id
+            .as_deref()
+            .map(parse_external_id)
+            .transpose()?,
+        retention_days: parse_retention_days(&a.retention_days)?,
+        kms_key: a.kms_key.as_deref().map(parse_kms_key).transpose()?,
+        bucket_name: a
+            .bucket_name
+            .as_deref()
+            .map(|b| BucketName::parse("--bucket-name", b))
+            .transpose()?,
+        write_only: a.write_only,
+        exclude_kms_events: a.exclude_kms_events,
+        plan_only: a.plan,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids() {
+        for (input, ok) in [
+            ("123456789012", true),
+            ("000000000000", true),
+            ("12345678901", false),
+            ("1234567890123", false),
+            ("12345678901a", false),
+            (" 123456789012", false),
+            ("", false),
+        ] {
+            assert_eq!(AccountId::parse("x", input).is_ok(), ok, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn bucket_names() {
+        for (input, ok) in [
+            ("trailctl-default-123456789012-us-east-1", true),
+            ("my.logs.bucket", true),
+            ("abc", true),
+            ("ab", false),
+            (&"a".repeat(64), false),
+            ("My-Bucket", false),
+            ("-bucket", false),
+            ("bucket-", false),
+            ("my..bucket", false),
+            ("my.-bucket", false),
+            ("192.168.5.4", false),
+            ("xn--bucket", false),
+            ("bucket-s3alias", false),
+            ("under_score", false),
+        ] {
+            assert_eq!(BucketName::parse("x", input).is_ok(), ok, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn integration_names() {
+        for (input, ok) in [
+            ("default", true),
+            ("siem-prod2", true),
+            ("a", true),
+            (&"a".repeat(MAX_NAME_LEN), true),
+            (&"a".repeat(MAX_NAME_LEN + 1), false),
+            ("", false),
+            ("Prod", false),
+            ("2prod", false),
+            ("prod-", false),
+            ("a--b", false),
+            ("a_b", false),
+        ] {
+            assert_eq!(IntegrationName::parse(input).is_ok(), ok, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn regions_and_partitions() {
+        for (input, partition) in [
+            ("us-east-1", Some("aws")),
+            ("eu-central-2", Some("aws")),
+            ("ap-southeast-5", Some("aws")),
+            ("cn-northwest-1", Some("aws-cn")),
+            ("us-gov-west-1", Some("aws-us-gov")),
+            ("us-iso-east-1", Some("aws-iso")),
+            ("us-east", None),
+            ("moon-1", None),
+            ("us-east-01", None),
+            ("US-EAST-1", None),
+            ("us-middle-1", None),
+            ("us-foo-east-1", None),
+            ("", None),
+        ] {
+            let parsed = Region::parse(input);
+            assert_eq!(
+                parsed.as_ref().ok().map(Region::partition),
+                partition,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retention_days() {
+        for (input, expected) in [
+            ("365", Some(365)),
+            ("1", Some(1)),
+            ("36500", Some(36_500)),
+            ("0", None),
+            ("-5", None),
+            ("36501", None),
+            ("1.5", None),
+            ("a year", None),
+        ] {
+            assert_eq!(parse_retention_days(input).ok(), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn kms_keys_and_endpoints_and_external_ids() {
+        assert!(parse_kms_key("arn:aws:kms:us-east-1:123456789012:key/1234abcd").is_ok());
+        assert!(parse_kms_key("alias/mine").is_err());
+        assert!(parse_kms_key("arn:aws:kms:us-east-1:12345:key/1234").is_err());
+        assert!(parse_endpoint_url("http://127.0.0.1:5000").is_ok());
+        assert!(parse_endpoint_url("ftp://127.0.0.1").is_err());
+        assert!(parse_endpoint_url("not a url").is_err());
+        assert!(parse_external_id("a1b2c3").is_ok());
+        assert!(parse_external_id("x").is_err());
+        assert!(parse_external_id("has space").is_err());
+    }
+}

@@ -235,8 +235,9 @@ impl Intercept for CallLog {
 /// Test-only fault injection at the client boundary, compiled into debug
 /// builds only (release binaries ignore these variables).
 ///
-/// - `TRAILCTL_TEST_FAIL_OPERATION=PutBucketVersioning` makes that API
-///   operation fail before it is sent, as a denied call would.
+/// - `TRAILCTL_TEST_FAIL_OPERATION=PutBucketVersioning` makes the first
+///   call of that API operation fail before it is sent, as a denied or
+///   throttled call would (later calls, such as a rollback's, go through).
 /// - `TRAILCTL_TEST_CRASH_OPERATION=PutBucketTagging` ends the process
 ///   (exit 137, as if killed) just before that operation is sent, to test
 ///   that an interrupted run converges when re-run.
@@ -244,6 +245,7 @@ impl Intercept for CallLog {
 struct FaultHook {
     fail: Option<String>,
     crash: Option<String>,
+    fired: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FaultHook {
@@ -252,6 +254,7 @@ impl FaultHook {
             Self {
                 fail: std::env::var("TRAILCTL_TEST_FAIL_OPERATION").ok(),
                 crash: std::env::var("TRAILCTL_TEST_CRASH_OPERATION").ok(),
+                fired: Arc::default(),
             }
         } else {
             Self::default()
@@ -263,7 +266,9 @@ impl FaultHook {
             anstream::eprintln!("test hook: crashing before {operation}");
             std::process::exit(137);
         }
-        if self.fail.as_deref() == Some(operation) {
+        if self.fail.as_deref() == Some(operation)
+            && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
             return Err(format!("injected fault (test hook) in {operation}").into());
         }
         Ok(())

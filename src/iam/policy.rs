@@ -102,9 +102,10 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
     normalize(a) == normalize(b)
 }
 
+/// The statements of a document, normalised, in `Sid` order.
 fn statements_by_sid(document: &Value) -> Vec<(String, Value)> {
     let normal = normalize(document);
-    normal["Statement"]
+    let mut statements: Vec<(String, Value)> = normal["Statement"]
         .as_array()
         .map(|list| {
             list.iter()
@@ -118,7 +119,9 @@ fn statements_by_sid(document: &Value) -> Vec<(String, Value)> {
                 })
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    statements.sort_by(|a, b| a.0.cmp(&b.0));
+    statements
 }
 
 /// What must change to turn `current` into `desired`, one entry per

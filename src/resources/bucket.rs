@@ -115,6 +115,7 @@ pub const READ_ACTIONS: &[&str] = &[
 pub const CREATE_ACTIONS: &[&str] = &["s3:CreateBucket"];
 pub const DELETE_ACTIONS: &[&str] = &[
     "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
     "s3:ListBucketVersions",
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
@@ -365,21 +366,28 @@ pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
             }
         },
         async {
-            s3.get_bucket_notification_configuration()
+            match s3
+                .get_bucket_notification_configuration()
                 .bucket(name)
                 .send()
                 .await
-                .map(|out| {
-                    NotificationConfiguration::builder()
-                        .set_topic_configurations(out.topic_configurations.clone())
-                        .set_queue_configurations(out.queue_configurations.clone())
-                        .set_lambda_function_configurations(
-                            out.lambda_function_configurations.clone(),
-                        )
-                        .set_event_bridge_configuration(out.event_bridge_configuration.clone())
-                        .build()
-                })
-                .aws("s3:GetBucketNotificationConfiguration")
+            {
+                Ok(out) => Ok(NotificationConfiguration::builder()
+                    .set_topic_configurations(out.topic_configurations)
+                    .set_queue_configurations(out.queue_configurations)
+                    .set_lambda_function_configurations(out.lambda_function_configurations)
+                    .set_event_bridge_configuration(out.event_bridge_configuration)
+                    .build()),
+                // A 200 with an empty body can only mean "nothing configured"
+                // (AWS sends an empty element; moto sends nothing at all).
+                Err(e) if http_status(&e) == Some(200) && empty_body(&e) => {
+                    Ok(NotificationConfiguration::builder().build())
+                }
+                Err(e) => Err(crate::aws::aws_error(
+                    "s3:GetBucketNotificationConfiguration",
+                    e,
+                )),
+            }
         },
     )?;
     Ok(Observed::Present(Box::new(State {
@@ -393,6 +401,18 @@ pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
         policy: bucket_policy,
         notification,
     })))
+}
+
+fn empty_body<E>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> bool {
+    error
+        .raw_response()
+        .and_then(|r| r.body().bytes())
+        .is_some_and(<[u8]>::is_empty)
 }
 
 /// Create the bucket, then write every setting concurrently.
@@ -541,8 +561,23 @@ async fn put_setting(s3: &Client, spec: &Spec, setting: Setting) -> anyhow::Resu
 
 /// Delete the bucket; with `empty_first`, every object version and delete
 /// marker goes first (S3 refuses to delete a bucket that holds anything).
+///
+/// The bucket policy goes before the objects: a bucket on its way out needs
+/// no policy (the trail is already gone, Block Public Access stays on), and
+/// a Deny in it (ours denies plain HTTP, as an emulator speaks) must not stop
+/// the emptying half way.
 pub async fn delete(s3: &Client, name: &str, empty_first: bool) -> anyhow::Result<()> {
     if empty_first {
+        match s3.delete_bucket_policy().bucket(name).send().await {
+            Ok(_) => {}
+            Err(e) if error_code(&e) == Some("NoSuchBucket") => return Ok(()),
+            Err(e) => {
+                return Err(crate::aws::aws_error(
+                    format!("s3:DeleteBucketPolicy {name}"),
+                    e,
+                ))
+            }
+        }
         empty(s3, name).await?;
     }
     match s3.delete_bucket().bucket(name).send().await {

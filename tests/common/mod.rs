@@ -1,0 +1,261 @@
+//! Test harness: a fresh moto server per test on a free loopback port, the
+//! real `trailctl` binary pointed at it, and SDK clients to read the
+//! resulting AWS state back.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const COLLECTOR: &str = "111122223333";
+pub const BUCKET: &str = "trailctl-default-123456789012-us-east-1";
+
+pub struct Emulator {
+    child: Child,
+    pub url: String,
+    pub state_dir: tempfile::TempDir,
+}
+
+fn moto_server() -> PathBuf {
+    std::env::var_os("TRAILCTL_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"))
+}
+
+impl Emulator {
+    /// Start moto on port 0 and learn the real port from its banner, so
+    /// parallel tests never race for a port.
+    pub fn start() -> Self {
+        let server = moto_server();
+        let mut child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} (run scripts/test to install it): {e}",
+                    server.display()
+                )
+            });
+        let (tx, rx) = mpsc::channel();
+        let outputs: [Box<dyn std::io::Read + Send>; 2] = [
+            Box::new(child.stdout.take().expect("stdout")),
+            Box::new(child.stderr.take().expect("stderr")),
+        ];
+        for out in outputs {
+            let tx = tx.clone();
+            // Keep draining after the banner so moto never blocks on a full pipe.
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if let Some(rest) = line.split("Running on http://127.0.0.1:").nth(1) {
+                        let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                        let _ = tx.send(port);
+                    }
+                }
+            });
+        }
+        let port = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("moto did not report its port within 60 s");
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            state_dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// `trailctl` against this emulator, with a clean AWS environment.
+    pub fn trailctl(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("trailctl").expect("binary");
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("AWS_") || key.starts_with("TRAILCTL_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TRAILCTL_STATE_DIR", self.state_dir.path())
+            .env("NO_COLOR", "1")
+            .args(["--region", REGION, "--endpoint-url", &self.url]);
+        cmd
+    }
+
+    /// SDK clients on the emulator, to read state back.
+    pub async fn clients(&self) -> Clients {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .load()
+            .await;
+        Clients {
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(true)
+                    .build(),
+            ),
+            sns: aws_sdk_sns::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+}
+
+impl Clients {
+    pub async fn bucket_names(&self) -> Vec<String> {
+        let out = self.s3.list_buckets().send().await.expect("ListBuckets");
+        out.buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_owned))
+            .collect()
+    }
+
+    pub async fn topic_arns(&self) -> Vec<String> {
+        let out = self.sns.list_topics().send().await.expect("ListTopics");
+        out.topics()
+            .iter()
+            .filter_map(|t| t.topic_arn().map(str::to_owned))
+            .collect()
+    }
+
+    pub async fn role_names(&self) -> Vec<String> {
+        let out = self.iam.list_roles().send().await.expect("ListRoles");
+        out.roles()
+            .iter()
+            .map(|r| r.role_name().to_owned())
+            .collect()
+    }
+
+    pub async fn trail_names(&self) -> Vec<String> {
+        let out = self
+            .cloudtrail
+            .describe_trails()
+            .send()
+            .await
+            .expect("DescribeTrails");
+        out.trail_list()
+            .iter()
+            .filter_map(|t| t.name().map(str::to_owned))
+            .collect()
+    }
+
+    /// Ids of the bucket's topic notification entries. moto answers an
+    /// empty configuration with an empty body (AWS with an empty element).
+    pub async fn notification_ids(&self, bucket: &str) -> Vec<String> {
+        match self
+            .s3
+            .get_bucket_notification_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(out) => out
+                .topic_configurations()
+                .iter()
+                .filter_map(|t| t.id().map(str::to_owned))
+                .collect(),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 200) => Vec::new(),
+            Err(e) => panic!("GetBucketNotificationConfiguration: {e:?}"),
+        }
+    }
+
+    /// Every resource kind, for "nothing is left" assertions.
+    pub async fn everything(&self) -> Vec<String> {
+        let mut all = self.bucket_names().await;
+        all.extend(self.topic_arns().await);
+        all.extend(self.role_names().await);
+        all.extend(self.trail_names().await);
+        all
+    }
+}
+
+/// The API calls that `-v` logged on stderr, as (service, operation).
+pub fn logged_calls(stderr: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("aws: "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(s, o)| (s.to_owned(), o.to_owned()))
+        .collect()
+}
+
+pub fn is_mutating(operation: &str) -> bool {
+    !["Get", "List", "Head", "Describe", "Lookup"]
+        .iter()
+        .any(|p| operation.starts_with(p))
+}
+
+pub fn json_stdout(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// Write log objects into a bucket set up by trailctl. Its TLS-only policy
+/// denies the emulator's plain-HTTP requests (moto enforces bucket
+/// policies), so the policy is lifted for the fixture and put back.
+pub async fn put_log_objects(aws: &Clients, bucket: &str, objects: &[(&str, &[u8])]) {
+    let policy = aws
+        .s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok()
+        .and_then(|p| p.policy);
+    aws.s3
+        .delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("lift the policy");
+    for (key, body) in objects {
+        aws.s3
+            .put_object()
+            .bucket(bucket)
+            .key(*key)
+            .body(body.to_vec().into())
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    if let Some(policy) = policy {
+        aws.s3
+            .put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy)
+            .send()
+            .await
+            .expect("restore the policy");
+    }
+}

@@ -28,11 +28,11 @@ use owo_colors::OwoColorize;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let printer = output::Printer::new(cli.global.output);
     let settings = match settings::from_cli(cli) {
         Ok(settings) => settings,
         Err(e) => return report(&e.into()),
     };
+    let printer = output::Printer::new(settings.global.output);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -241,9 +241,9 @@ fn parse_external_id(value: &str) -> Result<String, InvalidInput> {
     if (2..=1224).contains(&value.len()) && value.chars().all(ok_char) {
         Ok(value.to_owned())
     } else {
-        Err(InvalidInput::new(format!(
-            "--external-id is not valid: use 2 to 1224 characters of letters, digits and _+=,.@:/-"
-        )))
+        Err(InvalidInput::new(
+            "--external-id is not valid: use 2 to 1224 characters of letters, digits and _+=,.@:/-",
+        ))
     }
 }
 

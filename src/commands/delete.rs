@@ -19,6 +19,8 @@ struct Report<'a> {
     account: &'a str,
     region: &'a str,
     plan: &'a Plan,
+    /// What applying calls: the permission preflight's input.
+    iam_actions: Vec<&'static str>,
     applied: bool,
 }
 
@@ -34,7 +36,7 @@ pub async fn run(
         &caller.account,
         &caller.partition,
         clients.region.as_str(),
-        settings.bucket_name.as_ref().map(ToString::to_string),
+        settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
     );
     // Without --bucket-name, the bucket is the one our trail writes to, if
     // the trail is still there and ours.
@@ -55,6 +57,7 @@ pub async fn run(
         account: &names.account,
         region: &names.region,
         plan: &plan,
+        iam_actions: plan.iam_actions(),
         applied,
     };
 
@@ -63,7 +66,7 @@ pub async fn run(
             "Deleting integration `{}` in account {}, home region {}:",
             names.integration, names.account, names.region
         );
-        super::show_plan(printer, &plan, &heading);
+        super::show_plan(global, printer, &plan, &heading);
     }
     if settings.plan_only {
         if printer.is_json() {

@@ -27,18 +27,35 @@ pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
     result
 }
 
-/// Who is calling, with the root warning every command gives.
+/// Who is calling, with the root warning every command gives. The home
+/// region must be in the partition the credentials belong to.
 async fn caller(clients: &Clients, printer: &Printer) -> anyhow::Result<Caller> {
     let caller = aws::caller(clients).await?;
+    let region_partition = clients.region.partition();
+    if region_partition != caller.partition {
+        return Err(crate::exit::InvalidInput::new(format!(
+            "the home region {} is in the `{region_partition}` partition but the credentials are for `{}`",
+            clients.region, caller.partition
+        ))
+        .into());
+    }
     if caller.arn.ends_with(":root") {
         printer.warn("running as the account's root user; use an IAM role or user with the trailctl policy instead");
     }
     Ok(caller)
 }
 
-/// Print the plan in the chosen format (text here; JSON by the caller).
-fn show_plan(printer: &Printer, plan: &Plan, heading: &str) {
+/// Print the plan in the chosen format (text here; JSON by the caller);
+/// with `-v`, also what it will call and its critical path.
+fn show_plan(global: &Global, printer: &Printer, plan: &Plan, heading: &str) {
     printer.text(&render_plan(plan, heading));
+    if global.verbose {
+        printer.note(&format!(
+            "plan: dependency depth {}; IAM actions: {}",
+            plan.dependency_depth(),
+            plan.iam_actions().join(" ")
+        ));
+    }
 }
 
 /// Refuse a plan with conflicts, then ask (or take `--yes`) before applying.

@@ -30,6 +30,8 @@ struct Report<'a> {
     account: &'a str,
     region: &'a str,
     plan: &'a Plan,
+    /// What applying calls: the permission preflight's input.
+    iam_actions: Vec<&'static str>,
     applied: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     collector: Option<CollectorSettings>,
@@ -53,7 +55,7 @@ pub async fn run(
         &caller.account,
         &caller.partition,
         clients.region.as_str(),
-        settings.bucket_name.as_ref().map(ToString::to_string),
+        settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
     );
     BucketName::parse("the default bucket name (use --bucket-name)", &names.bucket)?;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
@@ -91,12 +93,13 @@ pub async fn run(
         account: &names.account,
         region: &names.region,
         plan: &plan,
+        iam_actions: plan.iam_actions(),
         applied,
         collector,
     };
 
     if !printer.is_json() {
-        super::show_plan(printer, &plan, &heading);
+        super::show_plan(global, printer, &plan, &heading);
     }
     if settings.plan_only {
         if printer.is_json() {

@@ -220,6 +220,21 @@ impl Plan {
         s
     }
 
+    /// Every IAM action applying this plan calls, reads included, sorted:
+    /// what the permission preflight checks.
+    pub fn iam_actions(&self) -> Vec<&'static str> {
+        let mut actions = crate::resources::read_actions();
+        for op in self.steps.iter().filter_map(|s| s.op.as_ref()) {
+            actions.extend(op.iam_actions());
+            if let Some(undo) = op.undo() {
+                actions.extend(undo.iam_actions());
+            }
+        }
+        actions.sort_unstable();
+        actions.dedup();
+        actions
+    }
+
     pub fn conflicts(&self) -> impl Iterator<Item = &Step> {
         self.steps.iter().filter(|s| s.action == Action::Conflict)
     }
@@ -565,3 +580,6 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
     }
     Plan { steps }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,7 +21,7 @@ use futures::future::try_join_all;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{owned_by, show, tag_change, FieldChange, Tags};
+use super::{show, tag_change, FieldChange, Tags};
 use crate::aws::{error_code, http_status, AwsResultExt};
 use crate::iam::policy;
 
@@ -121,7 +121,7 @@ pub const DELETE_ACTIONS: &[&str] = &[
     "s3:DeleteObjectVersion",
 ];
 
-fn lifecycle_rule(spec: &Spec) -> anyhow::Result<LifecycleRule> {
+pub(crate) fn lifecycle_rule(spec: &Spec) -> anyhow::Result<LifecycleRule> {
     let days = i32::try_from(spec.retention_days).context("retention days")?;
     Ok(LifecycleRule::builder()
         .id(LIFECYCLE_RULE_ID)
@@ -237,7 +237,11 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
                     == want
                         .noncurrent_version_expiration()
                         .and_then(|e| e.noncurrent_days())
-                && have.filter().and_then(|f| f.prefix()).unwrap_or("") == ""
+                && have
+                    .filter()
+                    .and_then(|f| f.prefix())
+                    .unwrap_or("")
+                    .is_empty()
         }
         _ => false,
     };
@@ -655,9 +659,4 @@ async fn empty(s3: &Client, name: &str) -> anyhow::Result<()> {
         key_marker = page.next_key_marker().map(str::to_owned);
         version_marker = page.next_version_id_marker().map(str::to_owned);
     }
-}
-
-/// True when the observed bucket belongs to this integration.
-pub fn is_owned(state: &State, integration: &str) -> bool {
-    owned_by(&state.tags, integration)
 }

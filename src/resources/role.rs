@@ -79,6 +79,14 @@ pub const READ_ACTIONS: &[&str] = &[
     "iam:ListAttachedRolePolicies",
 ];
 pub const CREATE_ACTIONS: &[&str] = &["iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy"];
+#[cfg_attr(not(test), allow(dead_code))]
+pub const UPDATE_ACTIONS: &[&str] = &[
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:TagRole",
+];
 pub const DELETE_ACTIONS: &[&str] = &[
     "iam:ListRolePolicies",
     "iam:ListAttachedRolePolicies",

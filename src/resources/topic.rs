@@ -33,6 +33,9 @@ pub enum Setting {
 }
 
 impl Setting {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub const ALL: [Setting; 2] = [Setting::Policy, Setting::Tags];
+
     pub fn iam_action(self) -> &'static str {
         match self {
             Setting::Policy => "sns:SetTopicAttributes",

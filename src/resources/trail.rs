@@ -67,6 +67,13 @@ pub enum Setting {
 }
 
 impl Setting {
+    pub const ALL: [Setting; 4] = [
+        Setting::Tags,
+        Setting::Configuration,
+        Setting::EventSelectors,
+        Setting::Logging,
+    ];
+
     pub fn iam_action(self) -> &'static str {
         match self {
             Setting::Tags => "cloudtrail:AddTags",
@@ -261,12 +268,7 @@ pub async fn create(ct: &Client, spec: &Spec) -> anyhow::Result<()> {
 pub async fn update(ct: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::Result<()> {
     // Order matters: configure before logging starts, so no event is
     // recorded with the old settings after this run.
-    for setting in [
-        Setting::Tags,
-        Setting::Configuration,
-        Setting::EventSelectors,
-        Setting::Logging,
-    ] {
+    for setting in Setting::ALL {
         if !settings.contains(&setting) {
             continue;
         }

@@ -646,3 +646,111 @@ async fn an_existing_external_id_is_kept_and_a_given_one_replaces_it() {
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0]["kind"], "role");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_only_changes_nothing_and_exits_4_on_a_conflict() {
+    let emu = Emulator::start();
+    let out = emu
+        .trailctl()
+        .args(["setup", "--collector-account", COLLECTOR, "--plan"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 to create"));
+    let aws = emu.clients().await;
+    assert!(aws.everything().await.is_empty());
+
+    aws.s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let out = emu
+        .trailctl()
+        .args(["setup", "--collector-account", COLLECTOR, "--plan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(aws.everything().await, [BUCKET]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kms_write_only_and_excluded_kms_events_are_applied_and_read_back() {
+    let emu = Emulator::start();
+    let key = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    let out = emu
+        .trailctl()
+        .args(setup_args())
+        .args(["--kms-key", &key, "--write-only", "--exclude-kms-events"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("CIS"),
+        "excluding KMS events warns about the CIS controls: {stderr}"
+    );
+
+    let aws = emu.clients().await;
+    let enc = aws
+        .s3
+        .get_bucket_encryption()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    let default = rule.apply_server_side_encryption_by_default().unwrap();
+    assert_eq!(default.sse_algorithm().as_str(), "aws:kms");
+    assert_eq!(default.kms_master_key_id(), Some(key.as_str()));
+    assert_eq!(rule.bucket_key_enabled(), Some(true));
+
+    let inline = aws
+        .iam
+        .get_role_policy()
+        .role_name("trailctl-default")
+        .policy_name("trailctl-read-logs")
+        .send()
+        .await
+        .unwrap();
+    let read = parse_policy(inline.policy_document());
+    let decrypt = statement(&read, "TrailctlDecryptLogObjects");
+    assert_eq!(decrypt["Action"], "kms:Decrypt");
+    assert_eq!(decrypt["Resource"], key);
+    assert_eq!(
+        decrypt["Condition"]["StringEquals"]["kms:ViaService"],
+        format!("s3.{REGION}.amazonaws.com")
+    );
+
+    let selectors = aws
+        .cloudtrail
+        .get_event_selectors()
+        .trail_name("trailctl-default")
+        .send()
+        .await
+        .unwrap();
+    let selector = &selectors.event_selectors()[0];
+    assert_eq!(
+        selector.read_write_type().map(|t| t.as_str()),
+        Some("WriteOnly")
+    );
+    assert_eq!(
+        selector.exclude_management_event_sources(),
+        ["kms.amazonaws.com"]
+    );
+
+    // And back to the defaults, in place.
+    let out = emu
+        .trailctl()
+        .args(setup_args())
+        .args(["-v"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut mutating: Vec<String> = logged_calls(&out.stderr)
+        .into_iter()
+        .filter(|(_, op)| is_mutating(op))
+        .map(|(_, op)| op)
+        .collect();
+    mutating.sort();
+    assert_eq!(
+        mutating,
+        ["PutBucketEncryption", "PutEventSelectors", "PutRolePolicy"]
+    );
+}

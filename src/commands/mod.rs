@@ -58,27 +58,32 @@ fn show_plan(global: &Global, printer: &Printer, plan: &Plan, heading: &str) {
     }
 }
 
+/// A plan with conflicts cannot be applied (exit code 4, with `--plan` too).
+fn refuse_conflicts(plan: &Plan) -> anyhow::Result<()> {
+    let list: Vec<String> = plan
+        .conflicts()
+        .map(|s| {
+            format!(
+                "{} {}: {}",
+                s.kind.label(),
+                s.name,
+                s.note.as_deref().unwrap_or("in conflict")
+            )
+        })
+        .collect();
+    if list.is_empty() {
+        return Ok(());
+    }
+    let list = list.join("\n  ");
+    Err(Stopped::Conflict(format!(
+        "nothing was changed; resolve these first:\n  {list}"
+    ))
+    .into())
+}
+
 /// Refuse a plan with conflicts, then ask (or take `--yes`) before applying.
 fn confirm(global: &Global, plan: &Plan) -> anyhow::Result<()> {
-    let conflicts: Vec<_> = plan.conflicts().collect();
-    if !conflicts.is_empty() {
-        let list = conflicts
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} {}: {}",
-                    s.kind.label(),
-                    s.name,
-                    s.note.as_deref().unwrap_or("in conflict")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n  ");
-        return Err(Stopped::Conflict(format!(
-            "nothing was changed; resolve these first:\n  {list}"
-        ))
-        .into());
-    }
+    refuse_conflicts(plan)?;
     if global.yes {
         return Ok(());
     }

@@ -105,7 +105,7 @@ pub async fn run(
         if printer.is_json() {
             printer.json(&report(false, None));
         }
-        return Ok(());
+        return super::refuse_conflicts(&plan);
     }
     if plan.is_empty() && plan.conflicts().next().is_none() {
         printer.text("\nNo changes: the integration is as planned.");

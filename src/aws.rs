@@ -13,7 +13,9 @@ use anyhow::Context as _;
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, BeforeSerializationInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -137,6 +139,16 @@ pub fn http_status<E>(error: &SdkError<E, aws_smithy_runtime_api::http::Response
     error.raw_response().map(|r| r.status().as_u16())
 }
 
+/// A failed AWS call: what was being done, and the service's error code
+/// (kept so callers can match on it after the error became `anyhow`).
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {detail}")]
+pub struct AwsError {
+    pub what: String,
+    pub code: Option<String>,
+    detail: String,
+}
+
 /// An AWS error turned into a readable one: what was being done, then the
 /// service's code and message.
 pub fn aws_error<E, R>(what: impl fmt::Display, error: SdkError<E, R>) -> anyhow::Error
@@ -149,7 +161,39 @@ where
         (Some(code), None) => code.to_owned(),
         _ => DisplayErrorContext(&error).to_string(),
     };
-    anyhow::anyhow!("{what}: {detail}")
+    AwsError {
+        what: what.to_string(),
+        code: error.code().map(str::to_owned),
+        detail,
+    }
+    .into()
+}
+
+/// Backoff before each retry of [`retry_on`]: bounded, about 6 s in all.
+const RETRY_DELAYS_MS: [u64; 5] = [200, 400, 800, 1600, 3200];
+
+/// Run `call`, retrying while it fails with one of `codes`: errors AWS
+/// returns for a condition that clears by itself, which the SDK's own retry
+/// does not cover (S3's `OperationAborted` on concurrent bucket updates, a
+/// just-created bucket not visible yet).
+pub async fn retry_on<T, F, Fut>(codes: &[&str], mut call: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    for delay in RETRY_DELAYS_MS {
+        match call().await {
+            Err(e)
+                if e.downcast_ref::<AwsError>()
+                    .and_then(|a| a.code.as_deref())
+                    .is_some_and(|code| codes.contains(&code)) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            }
+            other => return other,
+        }
+    }
+    call().await
 }
 
 /// Extension to attach [`aws_error`] context to an SDK result.
@@ -230,6 +274,25 @@ impl Intercept for CallLog {
             .push(Call { service, operation });
         Ok(())
     }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(body) = cfg
+            .load::<Metadata>()
+            .and_then(|m| self.fault.s3_error_for(m.name()))
+        else {
+            return Ok(());
+        };
+        *context.response_mut() = aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(409)?,
+            aws_smithy_types::body::SdkBody::from(body),
+        );
+        Ok(())
+    }
 }
 
 /// Test-only fault injection at the client boundary, compiled into debug
@@ -238,6 +301,10 @@ impl Intercept for CallLog {
 /// - `TRAILCTL_TEST_FAIL_OPERATION=PutBucketVersioning` makes the first
 ///   call of that API operation fail before it is sent, as a denied or
 ///   throttled call would (later calls, such as a rollback's, go through).
+/// - `TRAILCTL_TEST_S3_ERROR=PutBucketVersioning:OperationAborted:2` lets
+///   the first 2 calls of that S3 operation reach the server, then replaces
+///   each answer with an HTTP 409 S3 error of that code: an error AWS
+///   returns and the emulator never does.
 /// - `TRAILCTL_TEST_CRASH_OPERATION=PutBucketTagging` ends the process
 ///   (exit 137, as if killed) just before that operation is sent, to test
 ///   that an interrupted run converges when re-run.
@@ -246,6 +313,9 @@ struct FaultHook {
     fail: Option<String>,
     crash: Option<String>,
     fired: Arc<std::sync::atomic::AtomicBool>,
+    /// Operation, error code, how many answers to replace.
+    s3_error: Option<(String, String, usize)>,
+    s3_errors_sent: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FaultHook {
@@ -255,6 +325,15 @@ impl FaultHook {
                 fail: std::env::var("TRAILCTL_TEST_FAIL_OPERATION").ok(),
                 crash: std::env::var("TRAILCTL_TEST_CRASH_OPERATION").ok(),
                 fired: Arc::default(),
+                s3_error: std::env::var("TRAILCTL_TEST_S3_ERROR").ok().and_then(|v| {
+                    let mut parts = v.splitn(3, ':');
+                    Some((
+                        parts.next()?.to_owned(),
+                        parts.next()?.to_owned(),
+                        parts.next()?.parse().ok()?,
+                    ))
+                }),
+                s3_errors_sent: Arc::default(),
             }
         } else {
             Self::default()
@@ -272,5 +351,18 @@ impl FaultHook {
             return Err(format!("injected fault (test hook) in {operation}").into());
         }
         Ok(())
+    }
+
+    /// The S3 error body to answer `operation` with instead of the real one.
+    fn s3_error_for(&self, operation: &str) -> Option<String> {
+        let (target, code, times) = self.s3_error.as_ref()?;
+        let sent = &self.s3_errors_sent;
+        if target == operation && sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < *times {
+            Some(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by the test hook</Message></Error>"
+            ))
+        } else {
+            None
+        }
     }
 }

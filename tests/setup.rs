@@ -754,3 +754,64 @@ async fn kms_write_only_and_excluded_kms_events_are_applied_and_read_back() {
         ["PutBucketEncryption", "PutEventSelectors", "PutRolePolicy"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_operation_aborted_is_retried_fault_injected_at_the_client_boundary() {
+    // Real S3 answers concurrent updates of one bucket with 409
+    // OperationAborted now and then; moto never does.
+    let emu = Emulator::start();
+    let out = emu
+        .trailctl()
+        .args(setup_args())
+        .arg("-v")
+        .env(
+            "TRAILCTL_TEST_S3_ERROR",
+            "PutBucketVersioning:OperationAborted:2",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tries = logged_calls(&out.stderr)
+        .iter()
+        .filter(|(_, op)| op == "PutBucketVersioning")
+        .count();
+    assert_eq!(tries, 3, "two refusals, then success");
+    let ver = emu
+        .clients()
+        .await
+        .s3
+        .get_bucket_versioning()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ver.status().map(|s| s.as_str()), Some("Enabled"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_operation_aborted_that_never_clears_fails_and_rolls_back_fault_injected() {
+    let emu = Emulator::start();
+    let out = emu
+        .trailctl()
+        .args(setup_args())
+        .arg("-v")
+        .env(
+            "TRAILCTL_TEST_S3_ERROR",
+            "PutBucketPolicy:OperationAborted:1000",
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("OperationAborted"), "{stderr}");
+    let tries = logged_calls(&out.stderr)
+        .iter()
+        .filter(|(_, op)| op == "PutBucketPolicy")
+        .count();
+    assert_eq!(tries, 6, "bounded: one call and five retries");
+    assert!(emu.clients().await.everything().await.is_empty());
+}

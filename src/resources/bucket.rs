@@ -447,11 +447,20 @@ pub async fn create(s3: &Client, spec: &Spec) -> anyhow::Result<()> {
     update(s3, spec, &Setting::ALL).await
 }
 
+/// Errors S3 returns while a bucket settles: concurrent updates of one
+/// bucket's configuration, and a bucket created a moment ago.
+const SETTLING: &[&str] = &["OperationAborted", "NoSuchBucket"];
+
 /// Write the given settings, concurrently (they are independent).
 pub async fn update(s3: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::Result<()> {
     let mut unique = settings.to_vec();
     unique.dedup();
-    try_join_all(unique.into_iter().map(|s| put_setting(s3, spec, s))).await?;
+    try_join_all(
+        unique
+            .into_iter()
+            .map(|s| crate::aws::retry_on(SETTLING, move || put_setting(s3, spec, s))),
+    )
+    .await?;
     Ok(())
 }
 

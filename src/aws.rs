@@ -281,16 +281,18 @@ impl Intercept for CallLog {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some(body) = cfg
+        let Some((status, content_type, body)) = cfg
             .load::<Metadata>()
-            .and_then(|m| self.fault.s3_error_for(m.name()))
+            .and_then(|m| self.fault.error_for(m.service(), m.name()))
         else {
             return Ok(());
         };
-        *context.response_mut() = aws_smithy_runtime_api::http::Response::new(
-            aws_smithy_runtime_api::http::StatusCode::try_from(409)?,
+        let mut response = aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(status)?,
             aws_smithy_types::body::SdkBody::from(body),
         );
+        response.headers_mut().insert("content-type", content_type);
+        *context.response_mut() = response;
         Ok(())
     }
 }
@@ -301,10 +303,10 @@ impl Intercept for CallLog {
 /// - `TRAILCTL_TEST_FAIL_OPERATION=PutBucketVersioning` makes the first
 ///   call of that API operation fail before it is sent, as a denied or
 ///   throttled call would (later calls, such as a rollback's, go through).
-/// - `TRAILCTL_TEST_S3_ERROR=PutBucketVersioning:OperationAborted:2` lets
-///   the first 2 calls of that S3 operation reach the server, then replaces
-///   each answer with an HTTP 409 S3 error of that code: an error AWS
-///   returns and the emulator never does.
+/// - `TRAILCTL_TEST_ERROR=PutBucketVersioning:OperationAborted:2` lets the
+///   first 2 calls of that operation reach the server, then replaces each
+///   answer with an error of that code in the service's own wire format:
+///   errors AWS returns and the emulator never does.
 /// - `TRAILCTL_TEST_CRASH_OPERATION=PutBucketTagging` ends the process
 ///   (exit 137, as if killed) just before that operation is sent, to test
 ///   that an interrupted run converges when re-run.
@@ -314,8 +316,8 @@ struct FaultHook {
     crash: Option<String>,
     fired: Arc<std::sync::atomic::AtomicBool>,
     /// Operation, error code, how many answers to replace.
-    s3_error: Option<(String, String, usize)>,
-    s3_errors_sent: Arc<std::sync::atomic::AtomicUsize>,
+    error: Option<(String, String, usize)>,
+    errors_sent: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FaultHook {
@@ -325,7 +327,7 @@ impl FaultHook {
                 fail: std::env::var("TRAILCTL_TEST_FAIL_OPERATION").ok(),
                 crash: std::env::var("TRAILCTL_TEST_CRASH_OPERATION").ok(),
                 fired: Arc::default(),
-                s3_error: std::env::var("TRAILCTL_TEST_S3_ERROR").ok().and_then(|v| {
+                error: std::env::var("TRAILCTL_TEST_ERROR").ok().and_then(|v| {
                     let mut parts = v.splitn(3, ':');
                     Some((
                         parts.next()?.to_owned(),
@@ -333,7 +335,7 @@ impl FaultHook {
                         parts.next()?.parse().ok()?,
                     ))
                 }),
-                s3_errors_sent: Arc::default(),
+                errors_sent: Arc::default(),
             }
         } else {
             Self::default()
@@ -353,16 +355,40 @@ impl FaultHook {
         Ok(())
     }
 
-    /// The S3 error body to answer `operation` with instead of the real one.
-    fn s3_error_for(&self, operation: &str) -> Option<String> {
-        let (target, code, times) = self.s3_error.as_ref()?;
-        let sent = &self.s3_errors_sent;
-        if target == operation && sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < *times {
-            Some(format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by the test hook</Message></Error>"
-            ))
-        } else {
-            None
+    /// The error response to answer `operation` with instead of the real
+    /// one: status, content type and body in the service's protocol.
+    fn error_for(&self, service: &str, operation: &str) -> Option<(u16, &'static str, String)> {
+        let (target, code, times) = self.error.as_ref()?;
+        if target != operation
+            || self
+                .errors_sent
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                >= *times
+        {
+            return None;
         }
+        let message = "injected by the test hook";
+        Some(match service {
+            // REST-XML.
+            "S3" => (
+                409,
+                "application/xml",
+                format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>"),
+            ),
+            // JSON 1.1.
+            "CloudTrail" => (
+                400,
+                "application/x-amz-json-1.1",
+                format!(r#"{{"__type":"{code}","message":"{message}"}}"#),
+            ),
+            // Query (IAM, SNS, STS).
+            _ => (
+                400,
+                "text/xml",
+                format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>test</RequestId></ErrorResponse>"
+                ),
+            ),
+        })
     }
 }

@@ -765,7 +765,7 @@ async fn s3_operation_aborted_is_retried_fault_injected_at_the_client_boundary()
         .args(setup_args())
         .arg("-v")
         .env(
-            "TRAILCTL_TEST_S3_ERROR",
+            "TRAILCTL_TEST_ERROR",
             "PutBucketVersioning:OperationAborted:2",
         )
         .output()
@@ -800,7 +800,7 @@ async fn s3_operation_aborted_that_never_clears_fails_and_rolls_back_fault_injec
         .args(setup_args())
         .arg("-v")
         .env(
-            "TRAILCTL_TEST_S3_ERROR",
+            "TRAILCTL_TEST_ERROR",
             "PutBucketPolicy:OperationAborted:1000",
         )
         .output()
@@ -813,5 +813,72 @@ async fn s3_operation_aborted_that_never_clears_fails_and_rolls_back_fault_injec
         .filter(|(_, op)| op == "PutBucketPolicy")
         .count();
     assert_eq!(tries, 6, "bounded: one call and five retries");
+    assert!(emu.clients().await.everything().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn propagation_delays_are_retried_fault_injected_at_the_client_boundary() {
+    // On AWS a bucket policy or topic policy written a moment ago may not be
+    // visible yet to CloudTrail or to S3's destination check; moto has no delay.
+    for (operation, code) in [
+        ("CreateTrail", "InsufficientS3BucketPolicyException"),
+        ("PutBucketNotificationConfiguration", "InvalidArgument"),
+    ] {
+        let emu = Emulator::start();
+        let out = emu
+            .trailctl()
+            .args(setup_args())
+            .arg("-v")
+            .env("TRAILCTL_TEST_ERROR", format!("{operation}:{code}:1"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{operation}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tries = logged_calls(&out.stderr)
+            .iter()
+            .filter(|(_, op)| op == operation)
+            .count();
+        assert_eq!(tries, 2, "{operation}: one refusal, then success");
+        let out = emu
+            .trailctl()
+            .args(setup_args())
+            .arg("-v")
+            .output()
+            .unwrap();
+        assert!(
+            logged_calls(&out.stderr)
+                .iter()
+                .all(|(_, op)| !is_mutating(op)),
+            "{operation}: converged"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_access_denied_error_is_not_retried_and_names_the_call_fault_injected() {
+    let emu = Emulator::start();
+    let out = emu
+        .trailctl()
+        .args(setup_args())
+        .arg("-v")
+        .env("TRAILCTL_TEST_ERROR", "CreateRole:AccessDenied:1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("iam:CreateRole trailctl-default: AccessDenied"),
+        "{stderr}"
+    );
+    assert_eq!(
+        logged_calls(&out.stderr)
+            .iter()
+            .filter(|(_, op)| op == "CreateRole")
+            .count(),
+        1
+    );
     assert!(emu.clients().await.everything().await.is_empty());
 }

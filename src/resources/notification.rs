@@ -159,16 +159,23 @@ pub fn with(
 }
 
 /// Write the whole configuration of the bucket.
+///
+/// S3 validates each destination by publishing a test event; a topic policy
+/// written a moment ago may not let it yet ("Unable to validate the
+/// following destination configurations", code `InvalidArgument`).
 pub async fn put(
     s3: &Client,
     bucket: &str,
     config: NotificationConfiguration,
 ) -> anyhow::Result<()> {
-    s3.put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(config)
-        .send()
-        .await
-        .aws(format!("s3:PutBucketNotificationConfiguration on {bucket}"))?;
+    crate::aws::retry_on(&["InvalidArgument"], || async {
+        s3.put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(config.clone())
+            .send()
+            .await
+            .aws(format!("s3:PutBucketNotificationConfiguration on {bucket}"))
+    })
+    .await?;
     Ok(())
 }

@@ -249,16 +249,21 @@ fn trail_tags(tags: &Tags) -> anyhow::Result<Vec<Tag>> {
 /// Create the trail, set its event selectors and start logging (CreateTrail
 /// alone does not).
 pub async fn create(ct: &Client, spec: &Spec) -> anyhow::Result<()> {
-    ct.create_trail()
-        .name(&spec.name)
-        .s3_bucket_name(&spec.bucket)
-        .is_multi_region_trail(true)
-        .include_global_service_events(true)
-        .enable_log_file_validation(true)
-        .set_tags_list(Some(trail_tags(&spec.tags)?))
-        .send()
-        .await
-        .aws(format!("cloudtrail:CreateTrail {}", spec.name))?;
+    // CloudTrail checks the bucket policy at CreateTrail; a policy written
+    // a moment ago may not be visible to it yet.
+    crate::aws::retry_on(&["InsufficientS3BucketPolicyException"], || async {
+        ct.create_trail()
+            .name(&spec.name)
+            .s3_bucket_name(&spec.bucket)
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true)
+            .set_tags_list(Some(trail_tags(&spec.tags)?))
+            .send()
+            .await
+            .aws(format!("cloudtrail:CreateTrail {}", spec.name))
+    })
+    .await?;
     // Set explicitly rather than trusting the service default, so what is
     // recorded never depends on how CloudTrail initialises a new trail.
     let settings = [Setting::EventSelectors, Setting::Logging];

@@ -414,16 +414,9 @@ async fn changing_retention_days_plans_exactly_one_update_and_applies_it() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let mutating: Vec<_> = logged_calls(&out.stderr)
-        .into_iter()
-        .filter(|(_, op)| is_mutating(op))
-        .collect();
     assert_eq!(
-        mutating,
-        [(
-            "S3".to_owned(),
-            "PutBucketLifecycleConfiguration".to_owned()
-        )]
+        mutating_calls(&out.stderr),
+        ["PutBucketLifecycleConfiguration"]
     );
     let life = emu
         .clients()
@@ -468,11 +461,7 @@ async fn setup_operations_list_is_complete() {
         .arg("-v")
         .output()
         .unwrap();
-    let mut made: Vec<String> = logged_calls(&out.stderr)
-        .into_iter()
-        .filter(|(_, op)| is_mutating(op))
-        .map(|(_, op)| op)
-        .collect();
+    let mut made: Vec<String> = mutating_calls(&out.stderr);
     made.sort();
     let mut listed: Vec<String> = SETUP_OPERATIONS.iter().map(|s| s.to_string()).collect();
     listed.sort();
@@ -562,12 +551,7 @@ async fn an_interrupted_run_converges_when_run_again() {
         .arg("-v")
         .output()
         .unwrap();
-    assert!(
-        logged_calls(&out.stderr)
-            .iter()
-            .all(|(_, op)| !is_mutating(op)),
-        "converged"
-    );
+    assert!(mutating_calls(&out.stderr).is_empty(), "converged");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -743,11 +727,7 @@ async fn kms_write_only_and_excluded_kms_events_are_applied_and_read_back() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let mut mutating: Vec<String> = logged_calls(&out.stderr)
-        .into_iter()
-        .filter(|(_, op)| is_mutating(op))
-        .map(|(_, op)| op)
-        .collect();
+    let mut mutating: Vec<String> = mutating_calls(&out.stderr);
     mutating.sort();
     assert_eq!(
         mutating,
@@ -775,10 +755,7 @@ async fn s3_operation_aborted_is_retried_fault_injected_at_the_client_boundary()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let tries = logged_calls(&out.stderr)
-        .iter()
-        .filter(|(_, op)| op == "PutBucketVersioning")
-        .count();
+    let tries = calls_to(&out.stderr, "PutBucketVersioning");
     assert_eq!(tries, 3, "two refusals, then success");
     let ver = emu
         .clients()
@@ -808,10 +785,7 @@ async fn s3_operation_aborted_that_never_clears_fails_and_rolls_back_fault_injec
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("OperationAborted"), "{stderr}");
-    let tries = logged_calls(&out.stderr)
-        .iter()
-        .filter(|(_, op)| op == "PutBucketPolicy")
-        .count();
+    let tries = calls_to(&out.stderr, "PutBucketPolicy");
     assert_eq!(tries, 6, "bounded: one call and five retries");
     assert!(emu.clients().await.everything().await.is_empty());
 }
@@ -837,10 +811,7 @@ async fn propagation_delays_are_retried_fault_injected_at_the_client_boundary() 
             "{operation}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let tries = logged_calls(&out.stderr)
-            .iter()
-            .filter(|(_, op)| op == operation)
-            .count();
+        let tries = calls_to(&out.stderr, operation);
         assert_eq!(tries, 2, "{operation}: one refusal, then success");
         let out = emu
             .trailctl()
@@ -849,9 +820,7 @@ async fn propagation_delays_are_retried_fault_injected_at_the_client_boundary() 
             .output()
             .unwrap();
         assert!(
-            logged_calls(&out.stderr)
-                .iter()
-                .all(|(_, op)| !is_mutating(op)),
+            mutating_calls(&out.stderr).is_empty(),
             "{operation}: converged"
         );
     }
@@ -873,12 +842,6 @@ async fn an_access_denied_error_is_not_retried_and_names_the_call_fault_injected
         stderr.contains("iam:CreateRole trailctl-default: AccessDenied"),
         "{stderr}"
     );
-    assert_eq!(
-        logged_calls(&out.stderr)
-            .iter()
-            .filter(|(_, op)| op == "CreateRole")
-            .count(),
-        1
-    );
+    assert_eq!(calls_to(&out.stderr, "CreateRole"), 1);
     assert!(emu.clients().await.everything().await.is_empty());
 }

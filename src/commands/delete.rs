@@ -1,28 +1,15 @@
 //! `trailctl delete`: remove what the integration owns, keeping the log
 //! bucket unless `--delete-logs`.
 
-use serde::Serialize;
-
 use super::setup::name_of;
 use crate::apply::journal::Journal;
 use crate::aws::Clients;
 use crate::desired::Names;
 use crate::inventory;
 use crate::output::Printer;
-use crate::plan::{self, Plan};
+use crate::plan;
 use crate::resources::trail;
 use crate::settings::{DeleteSettings, Global};
-
-#[derive(Debug, Serialize)]
-struct Report<'a> {
-    integration: &'a str,
-    account: &'a str,
-    region: &'a str,
-    plan: &'a Plan,
-    /// What applying calls: the permission preflight's input.
-    iam_actions: Vec<&'static str>,
-    applied: bool,
-}
 
 pub async fn run(
     global: &Global,
@@ -52,14 +39,7 @@ pub async fn run(
     let adopted = journal.adopted(|kind| name_of(&names, kind));
     let inventory = inventory::read(clients, &names).await?;
     let plan = plan::delete(&names, &inventory, settings.delete_logs, &adopted);
-    let report = |applied| Report {
-        integration: names.integration.as_str(),
-        account: &names.account,
-        region: &names.region,
-        plan: &plan,
-        iam_actions: plan.iam_actions(),
-        applied,
-    };
+    let report = |applied| super::Report::<()>::new(&names, &plan, applied, None);
 
     if !printer.is_json() {
         let heading = format!(

@@ -7,7 +7,10 @@ mod setup;
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::apply::{self, journal::Journal};
+use serde::Serialize;
+
 use crate::aws::{self, Caller, Clients};
+use crate::desired::Names;
 use crate::exit::Stopped;
 use crate::output::{render_plan, Printer};
 use crate::plan::Plan;
@@ -25,6 +28,35 @@ pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
         printer.note(&format!("{} API calls, {mutating} mutating", calls.len()));
     }
     result
+}
+
+/// What a mutating command prints with `--output json`.
+#[derive(Debug, Serialize)]
+struct Report<'a, T: Serialize> {
+    integration: &'a str,
+    account: &'a str,
+    region: &'a str,
+    plan: &'a Plan,
+    /// What applying calls: the permission preflight's input.
+    iam_actions: Vec<&'static str>,
+    applied: bool,
+    /// Command-specific results (setup: what the collector needs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collector: Option<T>,
+}
+
+impl<'a, T: Serialize> Report<'a, T> {
+    fn new(names: &'a Names, plan: &'a Plan, applied: bool, collector: Option<T>) -> Self {
+        Self {
+            integration: names.integration.as_str(),
+            account: &names.account,
+            region: &names.region,
+            plan,
+            iam_actions: plan.iam_actions(),
+            applied,
+            collector,
+        }
+    }
 }
 
 /// Who is calling, with the root warning every command gives. The home

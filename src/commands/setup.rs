@@ -7,7 +7,7 @@ use crate::aws::Clients;
 use crate::desired::{self, Names};
 use crate::inventory;
 use crate::output::Printer;
-use crate::plan::{self, Plan};
+use crate::plan;
 use crate::resources::Kind;
 use crate::settings::{BucketName, Global, SetupSettings};
 
@@ -22,19 +22,6 @@ pub struct CollectorSettings {
     pub region: String,
     pub partition: String,
     pub account: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Report<'a> {
-    integration: &'a str,
-    account: &'a str,
-    region: &'a str,
-    plan: &'a Plan,
-    /// What applying calls: the permission preflight's input.
-    iam_actions: Vec<&'static str>,
-    applied: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    collector: Option<CollectorSettings>,
 }
 
 pub async fn run(
@@ -88,15 +75,7 @@ pub async fn run(
         partition: names.partition.clone(),
         account: names.account.clone(),
     };
-    let report = |applied: bool, collector: Option<CollectorSettings>| Report {
-        integration: names.integration.as_str(),
-        account: &names.account,
-        region: &names.region,
-        plan: &plan,
-        iam_actions: plan.iam_actions(),
-        applied,
-        collector,
-    };
+    let report = |applied, collector| super::Report::new(&names, &plan, applied, collector);
 
     if !printer.is_json() {
         super::show_plan(global, printer, &plan, &heading);

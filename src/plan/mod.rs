@@ -509,18 +509,26 @@ impl Step {
 pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: Adopted) -> Plan {
     let integration = names.integration.as_str();
     let owned = |kind: Kind, tags: &Tags| owned_by(tags, integration) || adopted.contains(&kind);
-    let mut steps = Vec::new();
     let tear = |kind, name: &str, action| Step::new(kind, name, action, Direction::TearDown);
+    // Delete what carries our tag; keep, and say why, what does not.
+    let delete_if_owned = |kind: Kind, name: String, tags: &Tags, op: Op| {
+        if owned(kind, tags) {
+            tear(kind, &name, Action::Delete).with_op(op)
+        } else {
+            tear(kind, &name, Action::Keep).with_note(not_owned_note(tags, integration))
+        }
+    };
+    let mut steps = Vec::new();
 
     if let Some(state) = &inventory.trail {
-        steps.push(if owned(Kind::Trail, &state.tags) {
-            tear(Kind::Trail, &names.trail(), Action::Delete).with_op(Op::DeleteTrail {
+        steps.push(delete_if_owned(
+            Kind::Trail,
+            names.trail(),
+            &state.tags,
+            Op::DeleteTrail {
                 name: names.trail(),
-            })
-        } else {
-            tear(Kind::Trail, &names.trail(), Action::Keep)
-                .with_note(not_owned_note(&state.tags, integration))
-        });
+            },
+        ));
     }
 
     match &inventory.bucket {
@@ -536,20 +544,21 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
                     },
                 ));
             }
-            let step = if !owned(Kind::Bucket, &state.tags) {
-                tear(Kind::Bucket, &names.bucket, Action::Keep)
-                    .with_note(not_owned_note(&state.tags, integration))
-            } else if delete_logs {
-                tear(Kind::Bucket, &names.bucket, Action::Delete)
-                    .with_note("every log file and version in it is deleted too")
-                    .with_op(Op::DeleteBucket {
-                        name: names.bucket.clone(),
-                        empty_first: true,
-                    })
-            } else {
+            let step = if owned(Kind::Bucket, &state.tags) && !delete_logs {
                 tear(Kind::Bucket, &names.bucket, Action::Keep).with_note(
                     "holds the logs and is kept; --delete-logs deletes it and every log in it",
                 )
+            } else {
+                let op = Op::DeleteBucket {
+                    name: names.bucket.clone(),
+                    empty_first: true,
+                };
+                let step = delete_if_owned(Kind::Bucket, names.bucket.clone(), &state.tags, op);
+                if step.action == Action::Delete {
+                    step.with_note("every log file and version in it is deleted too")
+                } else {
+                    step
+                }
             };
             steps.push(step);
         }
@@ -560,23 +569,22 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
     }
 
     if let Some(state) = &inventory.topic {
-        steps.push(if owned(Kind::Topic, &state.tags) {
-            tear(Kind::Topic, &names.topic(), Action::Delete).with_op(Op::DeleteTopic {
+        steps.push(delete_if_owned(
+            Kind::Topic,
+            names.topic(),
+            &state.tags,
+            Op::DeleteTopic {
                 arn: names.topic_arn(),
-            })
-        } else {
-            tear(Kind::Topic, &names.topic(), Action::Keep)
-                .with_note(not_owned_note(&state.tags, integration))
-        });
+            },
+        ));
     }
     if let Some(state) = &inventory.role {
-        steps.push(if owned(Kind::Role, &state.tags) {
-            tear(Kind::Role, &names.role(), Action::Delete)
-                .with_op(Op::DeleteRole { name: names.role() })
-        } else {
-            tear(Kind::Role, &names.role(), Action::Keep)
-                .with_note(not_owned_note(&state.tags, integration))
-        });
+        steps.push(delete_if_owned(
+            Kind::Role,
+            names.role(),
+            &state.tags,
+            Op::DeleteRole { name: names.role() },
+        ));
     }
     Plan { steps }
 }

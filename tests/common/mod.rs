@@ -206,6 +206,23 @@ pub fn logged_calls(stderr: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// How many times `-v` logged `operation`.
+pub fn calls_to(stderr: &[u8], operation: &str) -> usize {
+    logged_calls(stderr)
+        .iter()
+        .filter(|(_, op)| op == operation)
+        .count()
+}
+
+/// The mutating operations `-v` logged, in order.
+pub fn mutating_calls(stderr: &[u8]) -> Vec<String> {
+    logged_calls(stderr)
+        .into_iter()
+        .map(|(_, op)| op)
+        .filter(|op| is_mutating(op))
+        .collect()
+}
+
 pub fn is_mutating(operation: &str) -> bool {
     !["Get", "List", "Head", "Describe", "Lookup"]
         .iter()

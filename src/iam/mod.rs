@@ -1,5 +1,7 @@
 //! IAM policy documents: parsing what AWS returns, comparing documents by
 //! meaning rather than by bytes, and diffing them statement by statement.
-//! (Permission evaluation for the preflight lives here too when it lands.)
+//! [`eval`] decides, locally, whether policies allow a call (the
+//! preflight's fallback when `iam:SimulatePrincipalPolicy` is not allowed).
 
+pub mod eval;
 pub mod policy;

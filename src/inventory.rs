@@ -14,23 +14,31 @@ pub struct Inventory {
     pub trail: Option<trail::State>,
 }
 
+/// Read every resource, all at once.
 pub async fn read(clients: &Clients, names: &Names) -> anyhow::Result<Inventory> {
-    let (topic_arn, role_name, trail_name, trail_arn) = (
-        names.topic_arn(),
-        names.role(),
-        names.trail(),
-        names.trail_arn(),
-    );
-    let (bucket, topic, role, trail) = tokio::try_join!(
+    let (trail, mut inventory) =
+        tokio::try_join!(read_trail(clients, names), read_rest(clients, names))?;
+    inventory.trail = trail;
+    Ok(inventory)
+}
+
+/// Read the trail alone (`delete` needs it first, to learn the bucket).
+pub async fn read_trail(clients: &Clients, names: &Names) -> anyhow::Result<Option<trail::State>> {
+    trail::read(&clients.cloudtrail, &names.trail(), &names.trail_arn()).await
+}
+
+/// Read everything but the trail; `trail` is left `None` for the caller.
+pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inventory> {
+    let (topic_arn, role_name) = (names.topic_arn(), names.role());
+    let (bucket, topic, role) = tokio::try_join!(
         bucket::read(&clients.s3, &names.bucket),
         topic::read(&clients.sns, &topic_arn),
         role::read(&clients.iam, &role_name),
-        trail::read(&clients.cloudtrail, &trail_name, &trail_arn),
     )?;
     Ok(Inventory {
         bucket,
         topic,
         role,
-        trail,
+        trail: None,
     })
 }

@@ -19,7 +19,17 @@ async fn delete_removes_everything_but_the_bucket_and_its_logs() {
     let key = format!("AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/11/24/log.json.gz");
     put_log_objects(&aws, BUCKET, &[(&key, b"x")]).await;
 
-    emu.trailctl().args(["delete", "--yes"]).assert().success();
+    let out = emu
+        .trailctl()
+        .args(["delete", "--yes", "-v"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(
+        calls_to(&out.stderr, "GetTrail"),
+        1,
+        "the trail is read once, bucket lookup included"
+    );
     assert_eq!(aws.everything().await, [BUCKET]);
     let listed = aws
         .s3
@@ -119,11 +129,7 @@ async fn an_untagged_bucket_with_the_same_name_survives_delete() {
         .args(["delete", "--delete-logs", "--yes"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("without the tag"));
     assert_eq!(aws.bucket_names().await, [BUCKET]);
     aws.s3

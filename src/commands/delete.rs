@@ -8,7 +8,6 @@ use crate::desired::Names;
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
-use crate::resources::trail;
 use crate::settings::{DeleteSettings, Global};
 
 pub async fn run(
@@ -26,18 +25,23 @@ pub async fn run(
         settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
     );
     // Without --bucket-name, the bucket is the one our trail writes to, if
-    // the trail is still there and ours.
-    if settings.bucket_name.is_none() {
-        let owned_trail = trail::read(&clients.cloudtrail, &names.trail(), &names.trail_arn())
-            .await?
+    // the trail is still there and ours: read the trail first, then the rest.
+    let inventory = if settings.bucket_name.is_some() {
+        inventory::read(clients, &names).await?
+    } else {
+        let trail = inventory::read_trail(clients, &names).await?;
+        let ours = trail
+            .as_ref()
             .filter(|t| crate::resources::owned_by(&t.tags, names.integration.as_str()));
-        if let Some(bucket) = owned_trail.and_then(|t| t.bucket) {
+        if let Some(bucket) = ours.and_then(|t| t.bucket.clone()) {
             names.bucket = bucket;
         }
-    }
+        let mut inventory = inventory::read_rest(clients, &names).await?;
+        inventory.trail = trail;
+        inventory
+    };
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| name_of(&names, kind));
-    let inventory = inventory::read(clients, &names).await?;
     let plan = plan::delete(&names, &inventory, settings.delete_logs, &adopted);
     let report = |applied| super::Report::<()>::new(&names, &plan, applied, None);
 
@@ -55,14 +59,15 @@ pub async fn run(
         return Ok(());
     }
     if plan.is_empty() {
+        // Nothing of an interrupted run is left: its journal is stale.
+        journal.close()?;
         printer.text("\nNothing to delete.");
     } else {
+        // apply closes the journal when it succeeds.
         super::confirm(global, &plan)?;
         super::apply(clients, &plan, &mut journal, printer).await?;
         printer.text("\nDeleted.");
     }
-    // Nothing is pending for this integration any more.
-    journal.close()?;
     if printer.is_json() {
         printer.json(&report(true));
     }

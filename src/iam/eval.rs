@@ -95,27 +95,38 @@ fn strings(value: &Value) -> Vec<&str> {
     }
 }
 
-/// Does the statement's action/resource part cover the request?
+/// Does the statement's `key` list (or, without it, its `not_key` list,
+/// inverted) match `value`? A statement with neither matches nothing.
+fn element_matches(
+    statement: &Value,
+    key: &str,
+    not_key: &str,
+    value: &str,
+    case_insensitive: bool,
+) -> bool {
+    let any = |patterns: &Value| {
+        strings(patterns)
+            .iter()
+            .any(|p| wildcard_match(p, value, case_insensitive))
+    };
+    match (statement.get(key), statement.get(not_key)) {
+        (Some(patterns), _) => any(patterns),
+        (None, Some(patterns)) => !any(patterns),
+        (None, None) => false,
+    }
+}
+
+/// Does the statement's action/resource part cover the request? Actions
+/// compare case-insensitively, resource ARNs case-sensitively.
 fn covers(statement: &Value, request: &Request) -> bool {
-    let action_ok = match (statement.get("Action"), statement.get("NotAction")) {
-        (Some(a), _) => strings(a)
-            .iter()
-            .any(|p| wildcard_match(p, request.action, true)),
-        (None, Some(n)) => !strings(n)
-            .iter()
-            .any(|p| wildcard_match(p, request.action, true)),
-        (None, None) => false,
-    };
-    let resource_ok = match (statement.get("Resource"), statement.get("NotResource")) {
-        (Some(r), _) => strings(r)
-            .iter()
-            .any(|p| wildcard_match(p, request.resource, false)),
-        (None, Some(n)) => !strings(n)
-            .iter()
-            .any(|p| wildcard_match(p, request.resource, false)),
-        (None, None) => false,
-    };
-    action_ok && resource_ok
+    element_matches(statement, "Action", "NotAction", request.action, true)
+        && element_matches(
+            statement,
+            "Resource",
+            "NotResource",
+            request.resource,
+            false,
+        )
 }
 
 /// `Some(true/false)` when the condition block can be decided from the

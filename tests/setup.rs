@@ -35,11 +35,7 @@ async fn setup_creates_every_resource_with_every_property() {
         .args(["--output", "json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let report = json_stdout(&out);
     let collector = &report["collector"];
     let external_id = collector["external_id"].as_str().expect("external id");
@@ -355,11 +351,7 @@ async fn second_setup_plans_no_change_and_makes_no_mutating_call() {
         .args(["-v", "--output", "json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let calls = logged_calls(&out.stderr);
     assert!(calls.len() > 5, "the call log is empty: {calls:?}");
     let mutating: Vec<_> = calls.iter().filter(|(_, op)| is_mutating(op)).collect();
@@ -750,11 +742,7 @@ async fn s3_operation_aborted_is_retried_fault_injected_at_the_client_boundary()
         )
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let tries = calls_to(&out.stderr, "PutBucketVersioning");
     assert_eq!(tries, 3, "two refusals, then success");
     let ver = emu

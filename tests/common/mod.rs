@@ -229,6 +229,15 @@ pub fn is_mutating(operation: &str) -> bool {
         .any(|p| operation.starts_with(p))
 }
 
+/// The command succeeded; its stderr is shown when it did not.
+pub fn assert_success(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 pub fn json_stdout(output: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(

@@ -221,7 +221,7 @@ pub struct Call {
 impl Call {
     /// Reads are the calls that cannot change anything.
     pub fn is_mutating(&self) -> bool {
-        !["Get", "List", "Head", "Describe", "Lookup"]
+        !["Get", "List", "Head", "Describe", "Lookup", "Simulate"]
             .iter()
             .any(|p| self.operation.starts_with(p))
     }

@@ -35,9 +35,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// Name of the integration; resources are named `trailctl-<name>`.
-    #[arg(long, global = true, default_value = "default", value_name = "NAME")]
-    pub name: String,
+    /// Name of the integration; resources are named `trailctl-<name>`
+    /// [default: default].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub name: Option<String>,
 
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
@@ -46,6 +47,12 @@ pub struct GlobalArgs {
     /// Apply without asking for confirmation.
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,
+
+    /// Do not check the caller's permissions before changing anything. At
+    /// your own risk: a missing permission then fails half way (and the run
+    /// rolls back what it created).
+    #[arg(long, global = true)]
+    pub skip_preflight: bool,
 
     /// Show each AWS API call on stderr.
     #[arg(long, short = 'v', global = true)]
@@ -66,6 +73,31 @@ pub enum Command {
     /// Remove what the integration owns; the log bucket is kept unless
     /// `--delete-logs`.
     Delete(DeleteArgs),
+    /// Print the IAM policy whoever runs trailctl needs: every action it can
+    /// call, scoped to trailctl's resources (concrete with --name,
+    /// --bucket-name, --account-id, --region). Makes no AWS call.
+    Policy(PolicyArgs),
+    /// Check the caller's permissions against the whole bundled policy,
+    /// without changing anything.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The log bucket, when not the default name.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
+
+    /// The account the policy is for [default: any account].
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub account_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The log bucket, when not the default name.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,8 @@
 //! | 2 | invalid input: nothing was sent to AWS |
 //! | 3 | the plan was not applied: declined, or no terminal to ask and no `--yes` |
 //! | 4 | a resource with trailctl's name exists but is not owned by this integration |
+//! | 5 | the permission preflight found calls the caller may not make: nothing was changed |
+//! | 6 | the caller's permissions could not be read (see `--skip-preflight`): nothing was changed |
 //! | 130 | interrupted: a journal is kept, re-run the same command to converge |
 
 use thiserror::Error;
@@ -29,6 +31,8 @@ pub enum Stopped {
     NotConfirmed(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    PermissionDenied(String),
     #[error("interrupted; a journal of this run is kept: run the same command again to converge")]
     Interrupted,
 }
@@ -37,9 +41,16 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<InvalidInput>().is_some() {
         return 2;
     }
+    if error
+        .downcast_ref::<crate::preflight::CannotRead>()
+        .is_some()
+    {
+        return 6;
+    }
     match error.downcast_ref::<Stopped>() {
         Some(Stopped::NotConfirmed(_)) => 3,
         Some(Stopped::Conflict(_)) => 4,
+        Some(Stopped::PermissionDenied(_)) => 5,
         Some(Stopped::Interrupted) => 130,
         None => 1,
     }

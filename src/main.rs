@@ -3,7 +3,8 @@
 //!
 //! The pipeline of every mutating command: CLI (`cli`) → validated settings
 //! (`settings`) → desired state (`desired`) → current state (`inventory`,
-//! through `resources`) → pure plan (`plan`) → apply with an undo journal
+//! through `resources`) → pure plan (`plan`) → permission preflight
+//! (`preflight`, with `iam`) → apply with an undo journal
 //! (`apply`). `main` only parses, runs and maps the outcome to an exit code
 //! (`exit`).
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ mod iam;
 mod inventory;
 mod output;
 mod plan;
+mod preflight;
 mod resources;
 mod settings;
 

@@ -25,7 +25,10 @@ pub struct Global {
     pub region: Option<Region>,
     pub endpoint_url: Option<url::Url>,
     pub name: IntegrationName,
+    /// Whether `--name` was given (`policy` renders any integration if not).
+    pub name_given: bool,
     pub output: OutputFormat,
+    pub skip_preflight: bool,
     pub yes: bool,
     pub verbose: bool,
 }
@@ -34,6 +37,19 @@ pub struct Global {
 pub enum CommandSettings {
     Setup(SetupSettings),
     Delete(DeleteSettings),
+    Policy(PolicySettings),
+    Check(CheckSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicySettings {
+    pub bucket_name: Option<BucketName>,
+    pub account: Option<AccountId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckSettings {
+    pub bucket_name: Option<BucketName>,
 }
 
 #[derive(Debug, Clone)]
@@ -294,8 +310,10 @@ pub fn from_cli(cli: Cli) -> Result<Settings, InvalidInput> {
             .as_deref()
             .map(parse_endpoint_url)
             .transpose()?,
-        name: IntegrationName::parse(&g.name)?,
+        name: IntegrationName::parse(g.name.as_deref().unwrap_or("default"))?,
+        name_given: g.name.is_some(),
         output: g.output,
+        skip_preflight: g.skip_preflight,
         yes: g.yes,
         verbose: g.verbose,
     };
@@ -310,8 +328,25 @@ pub fn from_cli(cli: Cli) -> Result<Settings, InvalidInput> {
                 .transpose()?,
             plan_only: a.plan,
         }),
+        Command::Policy(a) => CommandSettings::Policy(PolicySettings {
+            bucket_name: bucket_name(a.bucket_name.as_deref())?,
+            account: a
+                .account_id
+                .as_deref()
+                .map(|id| AccountId::parse("--account-id", id))
+                .transpose()?,
+        }),
+        Command::Check(a) => CommandSettings::Check(CheckSettings {
+            bucket_name: bucket_name(a.bucket_name.as_deref())?,
+        }),
     };
     Ok(Settings { global, command })
+}
+
+fn bucket_name(value: Option<&str>) -> Result<Option<BucketName>, InvalidInput> {
+    value
+        .map(|b| BucketName::parse("--bucket-name", b))
+        .transpose()
 }
 
 fn setup_settings(a: cli::SetupArgs) -> Result<SetupSettings, InvalidInput> {

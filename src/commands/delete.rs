@@ -43,8 +43,6 @@ pub async fn run(
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| name_of(&names, kind));
     let plan = plan::delete(&names, &inventory, settings.delete_logs, &adopted);
-    let report = |applied| super::Report::<()>::new(&names, &plan, applied, None);
-
     if !printer.is_json() {
         let heading = format!(
             "Deleting integration `{}` in account {}, home region {}:",
@@ -52,11 +50,13 @@ pub async fn run(
         );
         super::show_plan(global, printer, &plan, &heading);
     }
-    if settings.plan_only {
+    let checked = super::preflight(global, clients, &caller, &names, &plan, printer).await?;
+    let report = |applied| super::Report::<()>::new(&names, &plan, checked.as_ref(), applied, None);
+    if settings.plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
         if printer.is_json() {
             printer.json(&report(false));
         }
-        return Ok(());
+        return super::refuse_denied(checked.as_ref());
     }
     if plan.is_empty() {
         // Nothing of an interrupted run is left: its journal is stale.

@@ -1,7 +1,9 @@
 //! One function per subcommand, called from the one `match` in [`run`], and
 //! the plan → confirm → apply path they share.
 
+mod check;
 mod delete;
+mod policy;
 mod setup;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -12,15 +14,22 @@ use serde::Serialize;
 use crate::aws::{self, Caller, Clients};
 use crate::desired::Names;
 use crate::exit::Stopped;
-use crate::output::{render_plan, Printer};
+use crate::output::{render_plan, render_preflight, Printer};
 use crate::plan::Plan;
+use crate::preflight;
 use crate::settings::{CommandSettings, Global, Settings};
 
 pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
+    // `policy` is offline: no credentials or region needed.
+    if let CommandSettings::Policy(s) = &settings.command {
+        return policy::run(&settings.global, s, printer);
+    }
     let clients = aws::connect(&settings.global).await?;
     let result = match &settings.command {
         CommandSettings::Setup(s) => setup::run(&settings.global, s, &clients, printer).await,
         CommandSettings::Delete(s) => delete::run(&settings.global, s, &clients, printer).await,
+        CommandSettings::Check(s) => check::run(&settings.global, s, &clients, printer).await,
+        CommandSettings::Policy(_) => unreachable!("handled above"),
     };
     if settings.global.verbose {
         let calls = clients.calls.snapshot();
@@ -39,6 +48,10 @@ struct Report<'a, T: Serialize> {
     plan: &'a Plan,
     /// What applying calls: the permission preflight's input.
     iam_actions: Vec<&'static str>,
+    /// The permission preflight's outcome (absent when skipped or when
+    /// there was nothing to apply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preflight: Option<&'a preflight::Report>,
     applied: bool,
     /// Command-specific results (setup: what the collector needs).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,13 +59,20 @@ struct Report<'a, T: Serialize> {
 }
 
 impl<'a, T: Serialize> Report<'a, T> {
-    fn new(names: &'a Names, plan: &'a Plan, applied: bool, collector: Option<T>) -> Self {
+    fn new(
+        names: &'a Names,
+        plan: &'a Plan,
+        preflight: Option<&'a preflight::Report>,
+        applied: bool,
+        collector: Option<T>,
+    ) -> Self {
         Self {
             integration: names.integration.as_str(),
             account: &names.account,
             region: &names.region,
             plan,
             iam_actions: plan.iam_actions(),
+            preflight,
             applied,
             collector,
         }
@@ -111,6 +131,42 @@ fn refuse_conflicts(plan: &Plan) -> anyhow::Result<()> {
         "nothing was changed; resolve these first:\n  {list}"
     ))
     .into())
+}
+
+/// The permission preflight of a plan about to be applied: `None` when
+/// skipped or when there is nothing to apply. Prints the outcome (text
+/// mode); the caller refuses with [`refuse_denied`] after its JSON report.
+async fn preflight(
+    global: &Global,
+    clients: &Clients,
+    caller: &Caller,
+    names: &Names,
+    plan: &Plan,
+    printer: &Printer,
+) -> anyhow::Result<Option<preflight::Report>> {
+    if plan.is_empty() {
+        return Ok(None);
+    }
+    if global.skip_preflight {
+        printer.warn("--skip-preflight: the caller's permissions were not checked");
+        return Ok(None);
+    }
+    let report = preflight::check(clients, caller, &preflight::for_plan(plan, names)).await?;
+    printer.text(&render_preflight(&report));
+    Ok(Some(report))
+}
+
+/// A preflight that found refused calls stops the command (exit code 5).
+fn refuse_denied(report: Option<&preflight::Report>) -> anyhow::Result<()> {
+    match report {
+        Some(report) if !report.passed() => Err(Stopped::PermissionDenied(format!(
+            "the permission preflight found {} of {} calls the caller may not make: nothing was changed",
+            report.findings.len(),
+            report.checked
+        ))
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Refuse a plan with conflicts, then ask (or take `--yes`) before applying.

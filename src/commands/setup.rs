@@ -75,16 +75,25 @@ pub async fn run(
         partition: names.partition.clone(),
         account: names.account.clone(),
     };
-    let report = |applied, collector| super::Report::new(&names, &plan, applied, collector);
-
     if !printer.is_json() {
         super::show_plan(global, printer, &plan, &heading);
     }
-    if settings.plan_only {
+    // Conflicts are known without asking IAM; a plan that cannot be applied
+    // needs no permission check.
+    let checked = if plan.conflicts().next().is_none() {
+        super::preflight(global, clients, &caller, &names, &plan, printer).await?
+    } else {
+        None
+    };
+    let report = |applied, collector| {
+        super::Report::new(&names, &plan, checked.as_ref(), applied, collector)
+    };
+    if settings.plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
         if printer.is_json() {
             printer.json(&report(false, None));
         }
-        return super::refuse_conflicts(&plan);
+        super::refuse_conflicts(&plan)?;
+        return super::refuse_denied(checked.as_ref());
     }
     if plan.is_empty() && plan.conflicts().next().is_none() {
         printer.text("\nNo changes: the integration is as planned.");

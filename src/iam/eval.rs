@@ -9,9 +9,6 @@
 //! `NotResource` invert the match. A condition is decided only from the
 //! context keys the caller supplies; any other condition makes the outcome
 //! [`Decision::DependsOnCondition`], reported and never silently allowed.
-//!
-//! Only tests call it until the preflight command wires it in.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::HashMap;
 

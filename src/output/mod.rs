@@ -3,6 +3,7 @@
 //! otherwise and honours `NO_COLOR`); JSON documents with `--output json`.
 
 mod plan_view;
+mod preflight_view;
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 
 pub use plan_view::render_plan;
+pub use preflight_view::{render_policy, render_preflight};
 
 #[derive(Debug, Clone)]
 pub struct Printer {

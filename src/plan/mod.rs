@@ -220,16 +220,33 @@ impl Plan {
         s
     }
 
-    /// Every IAM action applying this plan calls, reads included, sorted:
-    /// what the permission preflight checks.
-    pub fn iam_actions(&self) -> Vec<&'static str> {
-        let mut actions = crate::resources::read_actions();
-        for op in self.steps.iter().filter_map(|s| s.op.as_ref()) {
-            actions.extend(op.iam_actions());
-            if let Some(undo) = op.undo() {
-                actions.extend(undo.iam_actions());
+    /// Every IAM action applying this plan calls, with the kind of resource
+    /// it acts on, reads and undos included, sorted: what the permission
+    /// preflight checks.
+    pub fn needs(&self) -> Vec<(Kind, &'static str)> {
+        let mut needs: Vec<(Kind, &'static str)> = Kind::ALL
+            .iter()
+            .flat_map(|k| k.read_actions().iter().map(move |a| (*k, *a)))
+            .collect();
+        for step in &self.steps {
+            let Some(op) = &step.op else { continue };
+            let undo = op.undo();
+            for action in op
+                .iam_actions()
+                .into_iter()
+                .chain(undo.iter().flat_map(Op::iam_actions))
+            {
+                needs.push((step.kind, action));
             }
         }
+        needs.sort_unstable();
+        needs.dedup();
+        needs
+    }
+
+    /// The IAM actions of [`Plan::needs`], sorted.
+    pub fn iam_actions(&self) -> Vec<&'static str> {
+        let mut actions: Vec<_> = self.needs().into_iter().map(|(_, a)| a).collect();
         actions.sort_unstable();
         actions.dedup();
         actions

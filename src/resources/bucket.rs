@@ -120,6 +120,8 @@ pub const DELETE_ACTIONS: &[&str] = &[
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
 ];
+/// The part of [`DELETE_ACTIONS`] that acts on objects, not on the bucket.
+pub const OBJECT_ACTIONS: &[&str] = &["s3:DeleteObject", "s3:DeleteObjectVersion"];
 
 pub(crate) fn lifecycle_rule(spec: &Spec) -> anyhow::Result<LifecycleRule> {
     let days = i32::try_from(spec.retention_days).context("retention days")?;

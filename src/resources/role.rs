@@ -79,7 +79,6 @@ pub const READ_ACTIONS: &[&str] = &[
     "iam:ListAttachedRolePolicies",
 ];
 pub const CREATE_ACTIONS: &[&str] = &["iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy"];
-#[cfg_attr(not(test), allow(dead_code))]
 pub const UPDATE_ACTIONS: &[&str] = &[
     "iam:UpdateAssumeRolePolicy",
     "iam:PutRolePolicy",

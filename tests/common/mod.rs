@@ -19,6 +19,16 @@ pub struct Emulator {
     child: Child,
     pub url: String,
     pub state_dir: tempfile::TempDir,
+    /// An IAM user allowed everything: trailctl and the read-back clients
+    /// run as it, so the preflight sees a real principal with policies.
+    pub admin: Keys,
+}
+
+/// An access key of an IAM user created in the emulator.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub id: String,
+    pub secret: String,
 }
 
 fn moto_server() -> PathBuf {
@@ -64,11 +74,47 @@ impl Emulator {
         let port = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("moto did not report its port within 60 s");
+        let url = format!("http://127.0.0.1:{port}");
+        let admin = create_user(
+            &url,
+            "trailctl-tests-admin",
+            serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"}
+            ]}),
+        );
         Self {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url,
             state_dir: tempfile::tempdir().expect("temp dir"),
+            admin,
         }
+    }
+
+    /// Create an IAM user with one inline policy and an access key.
+    pub fn create_user(&self, name: &str, policy: serde_json::Value) -> Keys {
+        create_user(&self.url, name, policy)
+    }
+
+    /// From now on, authorise every request against the caller's IAM
+    /// policies (moto's `INITIAL_NO_AUTH_ACTION_COUNT`, reset to 0 through
+    /// its admin API).
+    pub fn enforce_iam(&self) {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
+        write!(
+            stream,
+            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {address}\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0"
+        )
+        .expect("send reset-auth");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read reset-auth");
+        assert!(
+            response.starts_with("HTTP/1.1 200"),
+            "reset-auth: {response}"
+        );
     }
 
     /// `trailctl` against this emulator, with a clean AWS environment.
@@ -80,8 +126,8 @@ impl Emulator {
                 cmd.env_remove(key);
             }
         }
-        cmd.env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+        cmd.env("AWS_ACCESS_KEY_ID", &self.admin.id)
+            .env("AWS_SECRET_ACCESS_KEY", &self.admin.secret)
             .env("AWS_CONFIG_FILE", "/nonexistent")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
             .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -91,13 +137,68 @@ impl Emulator {
         cmd
     }
 
-    /// SDK clients on the emulator, to read state back.
+    /// `trailctl` as another IAM user of the emulator.
+    pub fn trailctl_as(&self, keys: &Keys) -> assert_cmd::Command {
+        let mut cmd = self.trailctl();
+        cmd.env("AWS_ACCESS_KEY_ID", &keys.id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret);
+        cmd
+    }
+
+    /// SDK clients on the emulator, to read state back (as the admin).
     pub async fn clients(&self) -> Clients {
+        Clients::new(&self.url, &self.admin.id, &self.admin.secret).await
+    }
+}
+
+/// Create the user on a thread of its own, so that both plain and async
+/// tests can call it.
+fn create_user(url: &str, name: &str, policy: serde_json::Value) -> Keys {
+    let (url, name) = (url.to_owned(), name.to_owned());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            // Before enforcement any key will do; after it, the admin's.
+            let iam = Clients::new(&url, "testing", "testing").await.iam;
+            iam.create_user()
+                .user_name(&name)
+                .send()
+                .await
+                .expect("CreateUser");
+            iam.put_user_policy()
+                .user_name(&name)
+                .policy_name("test-permissions")
+                .policy_document(policy.to_string())
+                .send()
+                .await
+                .expect("PutUserPolicy");
+            let key = iam
+                .create_access_key()
+                .user_name(&name)
+                .send()
+                .await
+                .expect("CreateAccessKey");
+            let key = key.access_key().expect("access key");
+            Keys {
+                id: key.access_key_id().to_owned(),
+                secret: key.secret_access_key().to_owned(),
+            }
+        })
+    })
+    .join()
+    .expect("creating a test user")
+}
+
+impl Clients {
+    pub async fn new(url: &str, key_id: &str, secret: &str) -> Self {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
-            .endpoint_url(&self.url)
+            .endpoint_url(url)
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "tests",
+                key_id, secret, None, None, "tests",
             ))
             .load()
             .await;
@@ -224,7 +325,7 @@ pub fn mutating_calls(stderr: &[u8]) -> Vec<String> {
 }
 
 pub fn is_mutating(operation: &str) -> bool {
-    !["Get", "List", "Head", "Describe", "Lookup"]
+    !["Get", "List", "Head", "Describe", "Lookup", "Simulate"]
         .iter()
         .any(|p| operation.starts_with(p))
 }

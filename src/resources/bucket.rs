@@ -271,7 +271,7 @@ pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
         Err(e) => return match (error_code(&e), http_status(&e)) {
             (Some("NotFound" | "NoSuchBucket"), _) | (_, Some(404)) => Ok(Observed::Absent),
             (_, Some(403)) => Ok(Observed::Inaccessible(
-                "the bucket name is taken by another AWS account, or this caller may not read it"
+                "the bucket name is taken by another AWS account, or this caller may not read it (`trailctl check` lists missing permissions)"
                     .into(),
             )),
             (_, Some(301)) => Ok(Observed::Inaccessible(

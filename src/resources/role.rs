@@ -213,7 +213,10 @@ pub async fn create(iam: &Client, spec: &Spec) -> anyhow::Result<()> {
     iam.create_role()
         .role_name(&spec.name)
         .assume_role_policy_document(spec.trust.to_string())
-        .description("trailctl: lets the log collector read this account's CloudTrail logs")
+        // No spaces: the emulator's signature check re-encodes form values
+        // with '+' for a space where the SDK signed '%20', and the IAM-enforced
+        // tests must be able to create this role.
+        .description("trailctl:log-collector-reads-CloudTrail-logs")
         .set_tags(Some(iam_tags(&spec.tags)?))
         .send()
         .await

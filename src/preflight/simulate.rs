@@ -12,7 +12,7 @@ use aws_sdk_iam::types::{
 use aws_sdk_iam::Client;
 
 use super::Permission;
-use crate::aws::AwsResultExt;
+use crate::aws::ProvideErrorMetadata;
 use crate::iam::eval::{Decision, Source};
 
 /// The decision for each of `permissions`, in order.
@@ -82,7 +82,15 @@ async fn simulate_one(
             )
             .send()
             .await
-            .aws("iam:SimulatePrincipalPolicy")?;
+            .map_err(|e| {
+                // Short: the report quotes it as the reason for the fallback.
+                let why = match (e.code(), crate::aws::http_status(&e)) {
+                    (Some(code), _) => code.to_owned(),
+                    (None, Some(status)) => format!("HTTP {status}"),
+                    (None, None) => "no response".to_owned(),
+                };
+                anyhow::anyhow!("iam:SimulatePrincipalPolicy answered {why}")
+            })?;
         results.extend(page.evaluation_results().iter().cloned());
         match page.marker() {
             Some(next) if page.is_truncated() => marker = Some(next.to_owned()),

@@ -73,6 +73,16 @@ pub enum Command {
     /// Remove what the integration owns; the log bucket is kept unless
     /// `--delete-logs`.
     Delete(DeleteArgs),
+    /// Show whether the integration is active, paused, disconnected or
+    /// deleted, with every check behind the verdict. Changes nothing; the
+    /// exit code tells the verdict (0, 10, 11, 12).
+    Status(StatusArgs),
+    /// Stop delivery to the collector while the trail keeps recording into
+    /// the bucket.
+    Pause(PauseArgs),
+    /// Restore delivery as setup left it and replay the log files written
+    /// during the pause.
+    Resume(ResumeArgs),
     /// Print the IAM policy whoever runs trailctl needs: every action it can
     /// call, scoped to trailctl's resources (concrete with --name,
     /// --bucket-name, --account-id, --region). Makes no AWS call.
@@ -146,6 +156,54 @@ pub struct DeleteArgs {
 
     /// Name of the log bucket when it was not the default and the trail is
     /// already gone.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
+
+    /// Print the plan and stop without changing anything.
+    #[arg(long)]
+    pub plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Name of the log bucket when it was not the default and the trail is
+    /// gone.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Also stop logging on the trail (only one trailctl owns): the audit
+    /// history then has a gap.
+    #[arg(long)]
+    pub stop_logging: bool,
+
+    /// Name of the log bucket when it was not the default.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
+
+    /// Print the plan and stop without changing anything.
+    #[arg(long)]
+    pub plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Do not replay the log files written during the pause.
+    #[arg(long)]
+    pub no_replay: bool,
+
+    /// Replay the log files written since this time (RFC 3339, e.g.
+    /// 2026-11-24T10:00:00Z) instead of since the pause.
+    #[arg(long, value_name = "TIME", conflicts_with = "no_replay")]
+    pub replay_since: Option<String>,
+
+    /// Replay at most this many files (the oldest first).
+    #[arg(long, default_value = "10000", value_name = "N")]
+    pub replay_limit: String,
+
+    /// Name of the log bucket when it was not the default.
     #[arg(long, value_name = "BUCKET")]
     pub bucket_name: Option<String>,
 

@@ -8,8 +8,9 @@
 use serde_json::{json, Value};
 
 use crate::iam::policy::VERSION;
+use crate::inventory::Inventory;
 use crate::resources::{bucket, notification, role, topic, trail, Tags, TAG_KEY};
-use crate::settings::{IntegrationName, SetupSettings};
+use crate::settings::{AccountId, IntegrationName, SetupSettings};
 
 /// An integration's identity and every name derived from it.
 #[derive(Debug, Clone)]
@@ -149,13 +150,18 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
             },
             tags: names.tags(),
         },
-        notification: notification::Spec {
-            bucket: names.bucket.clone(),
-            id: names.notification_id(),
-            topic_arn: names.topic_arn(),
-            prefix: names.log_prefix(),
-        },
+        notification: notification_spec(names),
         external_id,
+    }
+}
+
+/// trailctl's entry in the bucket's notifications, as setup writes it.
+pub fn notification_spec(names: &Names) -> notification::Spec {
+    notification::Spec {
+        bucket: names.bucket.clone(),
+        id: names.notification_id(),
+        topic_arn: names.topic_arn(),
+        prefix: names.log_prefix(),
     }
 }
 
@@ -255,4 +261,55 @@ pub fn generate_external_id() -> anyhow::Result<String> {
     getrandom::fill(&mut bytes)
         .map_err(|e| anyhow::anyhow!("no randomness for the external ID: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The setup options the account reflects now: the collector account and
+/// external ID from the role's trust policy, retention from the lifecycle
+/// rule, the KMS key from the encryption, the event selection from the
+/// trail. `status` plans against these, so the drift it reports is what a
+/// `setup` with the same options would repair — never the options
+/// themselves. Parts that cannot be read keep setup's defaults.
+pub fn settings_in_place(inventory: &Inventory) -> (SetupSettings, String) {
+    let role = inventory.role.as_ref();
+    let collector = role
+        .and_then(|r| r.trust.as_ref())
+        .and_then(|t| {
+            let normal = crate::iam::policy::normalize(t);
+            normal["Statement"][0]["Principal"]["AWS"][0]
+                .as_str()
+                .and_then(|arn| arn.split(':').nth(4))
+                .and_then(|acct| AccountId::parse("collector", acct).ok())
+        })
+        .unwrap_or_else(|| AccountId::parse("collector", "000000000000").expect("valid"));
+    let bucket = match &inventory.bucket {
+        bucket::Observed::Present(s) => Some(s.as_ref()),
+        _ => None,
+    };
+    let retention_days = bucket
+        .and_then(|b| {
+            b.lifecycle_rules
+                .iter()
+                .find(|r| r.id() == Some(bucket::LIFECYCLE_RULE_ID))
+                .and_then(|r| r.expiration().and_then(|e| e.days()))
+        })
+        .and_then(|d| u32::try_from(d).ok())
+        .unwrap_or(365);
+    let kms_key = bucket.and_then(|b| b.encryption.as_ref().and_then(|(_, key)| key.clone()));
+    let selector = inventory
+        .trail
+        .as_ref()
+        .and_then(|t| t.event_selectors.first());
+    let settings = SetupSettings {
+        collector_account: collector,
+        external_id: None,
+        retention_days,
+        kms_key,
+        bucket_name: None,
+        write_only: selector.is_some_and(|s| s.read_write == "WriteOnly"),
+        exclude_kms_events: selector
+            .is_some_and(|s| s.excluded_sources.iter().any(|x| x == "kms.amazonaws.com")),
+        plan_only: true,
+    };
+    let external_id = role.and_then(|r| r.external_id()).unwrap_or_default();
+    (settings, external_id)
 }

@@ -9,6 +9,7 @@
 //! | 4 | a resource with trailctl's name exists but is not owned by this integration |
 //! | 5 | the permission preflight found calls the caller may not make: nothing was changed |
 //! | 6 | the caller's permissions could not be read (see `--skip-preflight`): nothing was changed |
+//! | 10, 11, 12 | `status`: paused, disconnected, deleted (0 is active) |
 //! | 130 | interrupted: a journal is kept, re-run the same command to converge |
 
 use thiserror::Error;
@@ -37,7 +38,16 @@ pub enum Stopped {
     Interrupted,
 }
 
+/// `status` reports its verdict through the exit code; it has already
+/// printed everything, so this carries no message.
+#[derive(Debug, Error)]
+#[error("")]
+pub struct VerdictCode(pub u8);
+
 pub fn code_for(error: &anyhow::Error) -> u8 {
+    if let Some(VerdictCode(code)) = error.downcast_ref::<VerdictCode>() {
+        return *code;
+    }
     if error.downcast_ref::<InvalidInput>().is_some() {
         return 2;
     }

@@ -42,3 +42,27 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
         trail: None,
     })
 }
+
+/// Read an existing integration for `delete`, `status`, `pause` and
+/// `resume`. Without `--bucket-name` the bucket is the one our trail writes
+/// to, if the trail is still there and ours: the trail is read first, then
+/// the rest (with `--bucket-name`, everything at once).
+pub async fn read_existing(
+    clients: &Clients,
+    names: &mut Names,
+    bucket_given: bool,
+) -> anyhow::Result<Inventory> {
+    if bucket_given {
+        return read(clients, names).await;
+    }
+    let trail = read_trail(clients, names).await?;
+    let ours = trail
+        .as_ref()
+        .filter(|t| crate::resources::owned_by(&t.tags, names.integration.as_str()));
+    if let Some(bucket) = ours.and_then(|t| t.bucket.clone()) {
+        names.bucket = bucket;
+    }
+    let mut inventory = read_rest(clients, names).await?;
+    inventory.trail = trail;
+    Ok(inventory)
+}

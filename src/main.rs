@@ -20,8 +20,10 @@ mod inventory;
 mod output;
 mod plan;
 mod preflight;
+mod replay;
 mod resources;
 mod settings;
+mod status;
 
 use std::process::ExitCode;
 
@@ -49,6 +51,9 @@ fn main() -> ExitCode {
 }
 
 fn report(error: &anyhow::Error) -> ExitCode {
+    if error.downcast_ref::<exit::VerdictCode>().is_some() {
+        return ExitCode::from(exit::code_for(error));
+    }
     anstream::eprintln!("{} {error:#}", "error:".red().bold());
     ExitCode::from(exit::code_for(error))
 }

@@ -39,6 +39,31 @@ pub enum CommandSettings {
     Delete(DeleteSettings),
     Policy(PolicySettings),
     Check(CheckSettings),
+    Status(StatusSettings),
+    Pause(PauseSettings),
+    Resume(ResumeSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusSettings {
+    pub bucket_name: Option<BucketName>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PauseSettings {
+    pub stop_logging: bool,
+    pub bucket_name: Option<BucketName>,
+    pub plan_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResumeSettings {
+    pub replay: bool,
+    /// RFC 3339, validated.
+    pub replay_since: Option<String>,
+    pub replay_limit: usize,
+    pub bucket_name: Option<BucketName>,
+    pub plan_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -339,8 +364,46 @@ pub fn from_cli(cli: Cli) -> Result<Settings, InvalidInput> {
         Command::Check(a) => CommandSettings::Check(CheckSettings {
             bucket_name: bucket_name(a.bucket_name.as_deref())?,
         }),
+        Command::Status(a) => CommandSettings::Status(StatusSettings {
+            bucket_name: bucket_name(a.bucket_name.as_deref())?,
+        }),
+        Command::Pause(a) => CommandSettings::Pause(PauseSettings {
+            stop_logging: a.stop_logging,
+            bucket_name: bucket_name(a.bucket_name.as_deref())?,
+            plan_only: a.plan,
+        }),
+        Command::Resume(a) => CommandSettings::Resume(ResumeSettings {
+            replay: !a.no_replay,
+            replay_since: a
+                .replay_since
+                .as_deref()
+                .map(parse_replay_since)
+                .transpose()?,
+            replay_limit: parse_replay_limit(&a.replay_limit)?,
+            bucket_name: bucket_name(a.bucket_name.as_deref())?,
+            plan_only: a.plan,
+        }),
     };
     Ok(Settings { global, command })
+}
+
+fn parse_replay_since(value: &str) -> Result<String, InvalidInput> {
+    crate::replay::parse_time(value)
+        .map(crate::replay::rfc3339)
+        .map_err(|_| {
+            InvalidInput::new(format!(
+                "--replay-since `{value}` is not an RFC 3339 UTC time such as 2026-11-24T10:00:00Z"
+            ))
+        })
+}
+
+fn parse_replay_limit(value: &str) -> Result<usize, InvalidInput> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(InvalidInput::new(format!(
+            "--replay-limit `{value}` must be a whole number from 1 to 1000000"
+        ))),
+    }
 }
 
 fn bucket_name(value: Option<&str>) -> Result<Option<BucketName>, InvalidInput> {

@@ -66,6 +66,10 @@ pub async fn run_op(clients: &Clients, op: &Op) -> anyhow::Result<()> {
         Op::CreateTrail(spec) => trail::create(&clients.cloudtrail, spec).await,
         Op::UpdateTrail(spec, settings) => trail::update(&clients.cloudtrail, spec, settings).await,
         Op::DeleteTrail { name } => trail::delete(&clients.cloudtrail, name).await,
+        Op::TagTopic { arn, tags } => topic::tag(&clients.sns, arn, tags).await,
+        Op::UntagTopic { arn, keys } => topic::untag(&clients.sns, arn, keys).await,
+        Op::StopLogging { name } => trail::stop_logging(&clients.cloudtrail, name).await,
+        Op::StartLogging { name } => trail::start_logging(&clients.cloudtrail, name).await,
         Op::SetNotification { bucket, config, .. } => {
             notification::put(&clients.s3, bucket, config.clone()).await
         }

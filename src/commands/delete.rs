@@ -24,22 +24,8 @@ pub async fn run(
         clients.region.as_str(),
         settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
     );
-    // Without --bucket-name, the bucket is the one our trail writes to, if
-    // the trail is still there and ours: read the trail first, then the rest.
-    let inventory = if settings.bucket_name.is_some() {
-        inventory::read(clients, &names).await?
-    } else {
-        let trail = inventory::read_trail(clients, &names).await?;
-        let ours = trail
-            .as_ref()
-            .filter(|t| crate::resources::owned_by(&t.tags, names.integration.as_str()));
-        if let Some(bucket) = ours.and_then(|t| t.bucket.clone()) {
-            names.bucket = bucket;
-        }
-        let mut inventory = inventory::read_rest(clients, &names).await?;
-        inventory.trail = trail;
-        inventory
-    };
+    let inventory =
+        inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| name_of(&names, kind));
     let plan = plan::delete(&names, &inventory, settings.delete_logs, &adopted);
@@ -50,7 +36,7 @@ pub async fn run(
         );
         super::show_plan(global, printer, &plan, &heading);
     }
-    let checked = super::preflight(global, clients, &caller, &names, &plan, printer).await?;
+    let checked = super::preflight(global, clients, &caller, &names, &plan, &[], printer).await?;
     let report = |applied| super::Report::<()>::new(&names, &plan, checked.as_ref(), applied, None);
     if settings.plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
         if printer.is_json() {

@@ -3,8 +3,10 @@
 
 mod check;
 mod delete;
+mod pause;
 mod policy;
 mod setup;
+mod status;
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -29,6 +31,9 @@ pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
         CommandSettings::Setup(s) => setup::run(&settings.global, s, &clients, printer).await,
         CommandSettings::Delete(s) => delete::run(&settings.global, s, &clients, printer).await,
         CommandSettings::Check(s) => check::run(&settings.global, s, &clients, printer).await,
+        CommandSettings::Status(s) => status::run(&settings.global, s, &clients, printer).await,
+        CommandSettings::Pause(s) => pause::pause(&settings.global, s, &clients, printer).await,
+        CommandSettings::Resume(s) => pause::resume(&settings.global, s, &clients, printer).await,
         CommandSettings::Policy(_) => unreachable!("handled above"),
     };
     if settings.global.verbose {
@@ -53,9 +58,10 @@ struct Report<'a, T: Serialize> {
     #[serde(skip_serializing_if = "Option::is_none")]
     preflight: Option<&'a preflight::Report>,
     applied: bool,
-    /// Command-specific results (setup: what the collector needs).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    collector: Option<T>,
+    /// Command-specific results, as top-level keys (setup: `collector`,
+    /// resume: `replay`).
+    #[serde(flatten)]
+    result: Option<T>,
 }
 
 impl<'a, T: Serialize> Report<'a, T> {
@@ -64,7 +70,7 @@ impl<'a, T: Serialize> Report<'a, T> {
         plan: &'a Plan,
         preflight: Option<&'a preflight::Report>,
         applied: bool,
-        collector: Option<T>,
+        result: Option<T>,
     ) -> Self {
         Self {
             integration: names.integration.as_str(),
@@ -74,7 +80,7 @@ impl<'a, T: Serialize> Report<'a, T> {
             iam_actions: plan.iam_actions(),
             preflight,
             applied,
-            collector,
+            result,
         }
     }
 }
@@ -142,16 +148,18 @@ async fn preflight(
     caller: &Caller,
     names: &Names,
     plan: &Plan,
+    after: &[(crate::resources::Kind, &'static str)],
     printer: &Printer,
 ) -> anyhow::Result<Option<preflight::Report>> {
-    if plan.is_empty() {
+    if plan.is_empty() && after.is_empty() {
         return Ok(None);
     }
     if global.skip_preflight {
         printer.warn("--skip-preflight: the caller's permissions were not checked");
         return Ok(None);
     }
-    let report = preflight::check(clients, caller, &preflight::for_plan(plan, names)).await?;
+    let needed = preflight::for_plan_and(plan, names, after);
+    let report = preflight::check(clients, caller, &needed).await?;
     printer.text(&render_preflight(&report));
     Ok(Some(report))
 }

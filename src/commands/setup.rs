@@ -1,6 +1,7 @@
 //! `trailctl setup`: build or update the integration.
 
 use serde::Serialize;
+use serde_json::json;
 
 use crate::apply::journal::Journal;
 use crate::aws::Clients;
@@ -81,7 +82,7 @@ pub async fn run(
     // Conflicts are known without asking IAM; a plan that cannot be applied
     // needs no permission check.
     let checked = if plan.conflicts().next().is_none() {
-        super::preflight(global, clients, &caller, &names, &plan, printer).await?
+        super::preflight(global, clients, &caller, &names, &plan, &[], printer).await?
     } else {
         None
     };
@@ -103,7 +104,7 @@ pub async fn run(
         printer.text("\nApplied.");
     }
     if printer.is_json() {
-        printer.json(&report(true, Some(collector)));
+        printer.json(&report(true, Some(json!({ "collector": collector }))));
     } else {
         printer.text(&render_collector(&collector));
     }

@@ -256,7 +256,9 @@ pub fn reason(action: &str) -> Option<&'static str> {
         "sns:GetTopicAttributes" => "read the topic and its policy",
         "sns:ListTagsForResource" => "read the ownership tag of the topic",
         "sns:SetTopicAttributes" => "set the topic policy: the bucket may publish, the collector may subscribe",
-        "sns:TagResource" => "tag the topic as owned by the integration",
+        "sns:TagResource" => "tag the topic as owned by the integration; `pause` records when it paused",
+        "sns:UntagResource" => "`resume` removes the pause record",
+        "sns:Publish" => "`resume` replays log files written during a pause to the collector",
         "iam:CreateRole" => "create the collector role",
         "iam:DeleteRole" => "delete the collector role",
         "iam:DeleteRolePolicy" => "remove inline policies from the collector role (before deleting it, or ones trailctl did not put there)",
@@ -285,6 +287,7 @@ pub fn reason(action: &str) -> Option<&'static str> {
         "cloudtrail:ListTags" => "read the ownership tag of the trail",
         "cloudtrail:PutEventSelectors" => "record management events (all, or write-only)",
         "cloudtrail:StartLogging" => "turn logging on",
+        "cloudtrail:StopLogging" => "`pause --stop-logging` only: stop the trail trailctl owns",
         "cloudtrail:UpdateTrail" => "restore the trail's settings (bucket, multi-region, validation, KMS)",
         _ => return None,
     })

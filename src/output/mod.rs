@@ -4,6 +4,7 @@
 
 mod plan_view;
 mod preflight_view;
+mod status_view;
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::cli::OutputFormat;
 
 pub use plan_view::render_plan;
 pub use preflight_view::{render_policy, render_preflight};
+pub use status_view::render_status;
 
 #[derive(Debug, Clone)]
 pub struct Printer {

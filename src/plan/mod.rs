@@ -8,6 +8,10 @@
 use aws_sdk_s3::types::NotificationConfiguration;
 use serde::Serialize;
 
+mod pause;
+
+pub use pause::{pause, resume};
+
 use crate::desired::{Desired, Names};
 use crate::inventory::Inventory;
 use crate::resources::{
@@ -57,6 +61,21 @@ pub enum Op {
     CreateTrail(trail::Spec),
     UpdateTrail(trail::Spec, Vec<trail::Setting>),
     DeleteTrail {
+        name: String,
+    },
+    /// `pause` records itself on the topic; `resume` removes the record.
+    TagTopic {
+        arn: String,
+        tags: Tags,
+    },
+    UntagTopic {
+        arn: String,
+        keys: Vec<String>,
+    },
+    StopLogging {
+        name: String,
+    },
+    StartLogging {
         name: String,
     },
     /// Write the bucket's whole notification configuration; `previous` is
@@ -127,6 +146,10 @@ impl Op {
             Op::UpdateTrail(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
             Op::DeleteTrail { .. } => trail::DELETE_ACTIONS.to_vec(),
             Op::SetNotification { .. } => notification::WRITE_ACTIONS.to_vec(),
+            Op::TagTopic { .. } => vec!["sns:TagResource"],
+            Op::UntagTopic { .. } => vec!["sns:UntagResource"],
+            Op::StopLogging { .. } => trail::STOP_ACTIONS.to_vec(),
+            Op::StartLogging { .. } => vec!["cloudtrail:StartLogging"],
         }
     }
 }
@@ -446,7 +469,15 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         _ => NotificationConfiguration::builder().build(),
     };
     let spec = &desired.notification;
-    let notification_step = if !bucket_usable {
+    let pause = inventory.topic.as_ref().and_then(|t| t.pause());
+    let paused_without_entry =
+        pause.is_some() && notification::find(&current_config, &spec.id).is_none();
+    let notification_step = if paused_without_entry {
+        Step::new(Kind::Notification, &spec.id, Action::Keep, Direction::Build).with_note(format!(
+            "delivery paused since {}: `trailctl resume` restores it",
+            pause.as_ref().map(|p| p.since.as_str()).unwrap_or("?")
+        ))
+    } else if !bucket_usable {
         Step::new(
             Kind::Notification,
             &spec.id,
@@ -487,10 +518,17 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         build_step(
             Kind::Trail,
             &names.trail(),
-            inventory
-                .trail
-                .as_ref()
-                .map(|s| (&s.tags, trail::diff(&trail_spec, s, integration))),
+            inventory.trail.as_ref().map(|s| {
+                // A pause that stopped logging is kept until `resume`.
+                let changes = trail::diff(&trail_spec, s, integration)
+                    .into_iter()
+                    .filter(|(setting, _)| {
+                        *setting != trail::Setting::Logging
+                            || !pause.as_ref().is_some_and(|p| p.stopped_logging)
+                    })
+                    .collect();
+                (&s.tags, changes)
+            }),
             adopted.contains(&Kind::Trail),
             integration,
             || Op::CreateTrail(trail_spec.clone()),

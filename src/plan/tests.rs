@@ -73,6 +73,7 @@ fn converged(desired: &Desired) -> Inventory {
                 data_resources: 0,
             }],
             tags,
+            delivery: trail::Delivery::default(),
         }),
     }
 }

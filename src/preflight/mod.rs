@@ -51,8 +51,17 @@ pub struct Permission {
 }
 
 /// What applying `plan` calls, on the concrete resources of `names`.
+#[cfg(test)]
 pub fn for_plan(plan: &Plan, names: &Names) -> Vec<Permission> {
-    permissions(&Target::for_names(names), plan.needs())
+    for_plan_and(plan, names, &[])
+}
+
+/// [`for_plan`] and the calls the command makes after applying (resume's
+/// replay).
+pub fn for_plan_and(plan: &Plan, names: &Names, after: &[(Kind, &'static str)]) -> Vec<Permission> {
+    let mut needs = plan.needs();
+    needs.extend_from_slice(after);
+    permissions(&Target::for_names(names), needs)
 }
 
 /// Everything the resource modules can call for this integration: what

@@ -98,6 +98,8 @@ impl Kind {
                 topic::CREATE_ACTIONS,
                 &topic::Setting::ALL.map(topic::Setting::iam_action),
                 topic::DELETE_ACTIONS,
+                topic::PAUSE_ACTIONS,
+                topic::REPLAY_ACTIONS,
             ]
             .concat(),
             Kind::Role => [
@@ -112,6 +114,7 @@ impl Kind {
                 trail::CREATE_ACTIONS,
                 &trail::Setting::ALL.map(trail::Setting::iam_action),
                 trail::DELETE_ACTIONS,
+                trail::STOP_ACTIONS,
             ]
             .concat(),
         };

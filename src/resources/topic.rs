@@ -26,6 +26,28 @@ pub struct State {
     pub tags: Tags,
 }
 
+/// `pause` marks the topic with when it paused delivery (RFC 3339)...
+pub const PAUSED_AT_TAG: &str = "trailctl:paused-at";
+/// ...and whether it also stopped the trail's logging.
+pub const PAUSED_LOGGING_TAG: &str = "trailctl:paused-stopped-logging";
+
+/// A pause recorded on the topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pause {
+    pub since: String,
+    pub stopped_logging: bool,
+}
+
+impl State {
+    pub fn pause(&self) -> Option<Pause> {
+        let tag = |key: &str| self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        Some(Pause {
+            since: tag(PAUSED_AT_TAG)?.clone(),
+            stopped_logging: tag(PAUSED_LOGGING_TAG).is_some_and(|v| v == "true"),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Setting {
     Policy,
@@ -51,6 +73,9 @@ pub const CREATE_ACTIONS: &[&str] = &[
     "sns:SetTopicAttributes",
 ];
 pub const DELETE_ACTIONS: &[&str] = &["sns:DeleteTopic"];
+/// `pause` tags, `resume` untags; `resume` replays missed files.
+pub const PAUSE_ACTIONS: &[&str] = &["sns:TagResource", "sns:UntagResource"];
+pub const REPLAY_ACTIONS: &[&str] = &["sns:Publish"];
 
 pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, FieldChange)> {
     let mut changes: Vec<_> = tag_change(&state.tags, integration)
@@ -130,6 +155,27 @@ pub async fn update(sns: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::
             .await
             .aws(format!("sns:TagResource {}", spec.arn))?;
     }
+    Ok(())
+}
+
+/// Add `tags` to the topic (others are kept).
+pub async fn tag(sns: &Client, arn: &str, tags: &Tags) -> anyhow::Result<()> {
+    sns.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(sns_tags(tags)?))
+        .send()
+        .await
+        .aws(format!("sns:TagResource {arn}"))?;
+    Ok(())
+}
+
+pub async fn untag(sns: &Client, arn: &str, keys: &[String]) -> anyhow::Result<()> {
+    sns.untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send()
+        .await
+        .aws(format!("sns:UntagResource {arn}"))?;
     Ok(())
 }
 

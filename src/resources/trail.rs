@@ -30,6 +30,16 @@ pub struct State {
     pub logging: bool,
     pub event_selectors: Vec<Selector>,
     pub tags: Tags,
+    pub delivery: Delivery,
+}
+
+/// What `GetTrailStatus` says about delivery (times in RFC 3339).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub latest_delivery_time: Option<String>,
+    pub latest_delivery_error: Option<String>,
+    pub latest_notification_error: Option<String>,
+    pub start_logging_time: Option<String>,
 }
 
 /// The part of an event selector trailctl sets.
@@ -97,6 +107,8 @@ pub const CREATE_ACTIONS: &[&str] = &[
     "cloudtrail:StartLogging",
 ];
 pub const DELETE_ACTIONS: &[&str] = &["cloudtrail:DeleteTrail"];
+/// `pause --stop-logging`.
+pub const STOP_ACTIONS: &[&str] = &["cloudtrail:StopLogging"];
 
 fn wanted_selector(spec: &Spec) -> Selector {
     Selector {
@@ -218,6 +230,12 @@ pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<S
         global_service_events: trail.include_global_service_events().unwrap_or(false),
         log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
         logging: status.is_logging().unwrap_or(false),
+        delivery: Delivery {
+            latest_delivery_time: status.latest_delivery_time().and_then(rfc3339),
+            latest_delivery_error: non_empty(status.latest_delivery_error()),
+            latest_notification_error: non_empty(status.latest_notification_error()),
+            start_logging_time: status.start_logging_time().and_then(rfc3339),
+        },
         event_selectors: selectors
             .event_selectors()
             .iter()
@@ -238,6 +256,32 @@ pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<S
             .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
             .collect(),
     }))
+}
+
+fn rfc3339(time: &aws_smithy_types::DateTime) -> Option<String> {
+    time.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+}
+
+fn non_empty(text: Option<&str>) -> Option<String> {
+    text.filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+pub async fn stop_logging(ct: &Client, name: &str) -> anyhow::Result<()> {
+    ct.stop_logging()
+        .name(name)
+        .send()
+        .await
+        .aws(format!("cloudtrail:StopLogging {name}"))?;
+    Ok(())
+}
+
+pub async fn start_logging(ct: &Client, name: &str) -> anyhow::Result<()> {
+    ct.start_logging()
+        .name(name)
+        .send()
+        .await
+        .aws(format!("cloudtrail:StartLogging {name}"))?;
+    Ok(())
 }
 
 fn trail_tags(tags: &Tags) -> anyhow::Result<Vec<Tag>> {

@@ -1,0 +1,230 @@
+//! Planners for `pause` and `resume`: stop and restore delivery to the
+//! collector while the trail keeps recording into the bucket.
+//!
+//! A pause removes trailctl's notification entry (S3 stops announcing new
+//! log files) and records itself on the topic with [`topic::PAUSED_AT_TAG`]
+//! (and [`topic::PAUSED_LOGGING_TAG`] with `--stop-logging`). `resume` puts
+//! the entry back exactly as `setup` writes it, restarts logging, and
+//! removes the record; the command then replays what was written since.
+
+use aws_sdk_s3::types::NotificationConfiguration;
+
+use super::{Action, Direction, Op, Plan, Step};
+use crate::desired::Names;
+use crate::inventory::Inventory;
+use crate::resources::{bucket, notification, owned_by, topic, FieldChange, Kind};
+
+fn current_notification(inventory: &Inventory) -> Option<&NotificationConfiguration> {
+    match &inventory.bucket {
+        bucket::Observed::Present(s) => Some(&s.notification),
+        _ => None,
+    }
+}
+
+/// The topic step when the integration is not there to pause or resume.
+fn missing_integration(names: &Names, inventory: &Inventory) -> Option<Step> {
+    let integration = names.integration.as_str();
+    let why = match &inventory.topic {
+        None => "there is no topic: run `trailctl setup` first".to_owned(),
+        Some(t) if !owned_by(&t.tags, integration) => {
+            format!("the topic is not owned by integration `{integration}`")
+        }
+        Some(_) if current_notification(inventory).is_none() => {
+            "the log bucket is missing: run `trailctl setup` to repair".to_owned()
+        }
+        Some(_) => return None,
+    };
+    Some(
+        Step::new(
+            Kind::Topic,
+            names.topic(),
+            Action::Conflict,
+            Direction::Build,
+        )
+        .with_note(why),
+    )
+}
+
+fn owned_trail(names: &Names, inventory: &Inventory) -> Option<bool> {
+    inventory
+        .trail
+        .as_ref()
+        .filter(|t| owned_by(&t.tags, names.integration.as_str()))
+        .map(|t| t.logging)
+}
+
+/// Stop delivery; with `stop_logging`, also stop the owned trail. `now` is
+/// the pause time to record (RFC 3339).
+pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str) -> Plan {
+    if let Some(step) = missing_integration(names, inventory) {
+        return Plan { steps: vec![step] };
+    }
+    let mut steps = Vec::new();
+    let id = names.notification_id();
+    let config = current_notification(inventory)
+        .cloned()
+        .unwrap_or_else(|| NotificationConfiguration::builder().build());
+    steps.push(match notification::find(&config, &id) {
+        Some(_) => Step::new(Kind::Notification, &id, Action::Update, Direction::Build)
+            .with_changes(vec![FieldChange::new(
+                format!("entry {id}"),
+                "present",
+                "(removed while paused)",
+            )])
+            .with_op(Op::SetNotification {
+                bucket: names.bucket.clone(),
+                config: notification::without(&config, &id),
+                previous: config.clone(),
+            }),
+        None => Step::new(Kind::Notification, &id, Action::NoChange, Direction::Build),
+    });
+
+    let recorded = inventory.topic.as_ref().and_then(|t| t.pause());
+    let logging = owned_trail(names, inventory);
+    let will_stop = stop_logging && logging == Some(true);
+    let mut tags = Vec::new();
+    if recorded.is_none() {
+        tags.push((topic::PAUSED_AT_TAG.to_owned(), now.to_owned()));
+    }
+    if will_stop && !recorded.as_ref().is_some_and(|p| p.stopped_logging) {
+        tags.push((topic::PAUSED_LOGGING_TAG.to_owned(), "true".to_owned()));
+    }
+    let topic_step = Step::new(
+        Kind::Topic,
+        names.topic(),
+        Action::NoChange,
+        Direction::Build,
+    );
+    steps.push(if tags.is_empty() {
+        match &recorded {
+            Some(p) => topic_step.with_note(format!("paused since {}", p.since)),
+            None => topic_step,
+        }
+    } else {
+        let changes = tags
+            .iter()
+            .map(|(k, v)| FieldChange::new(format!("tag {k}"), "(none)", v.clone()))
+            .collect();
+        Step {
+            action: Action::Update,
+            ..topic_step
+        }
+        .with_changes(changes)
+        .with_op(Op::TagTopic {
+            arn: names.topic_arn(),
+            tags,
+        })
+    });
+
+    if stop_logging {
+        let trail = Step::new(
+            Kind::Trail,
+            names.trail(),
+            Action::NoChange,
+            Direction::Build,
+        );
+        steps.push(match logging {
+            Some(true) => Step {
+                action: Action::Update,
+                ..trail
+            }
+            .with_changes(vec![FieldChange::new("logging", "on", "off")])
+            .with_op(Op::StopLogging {
+                name: names.trail(),
+            }),
+            Some(false) => trail,
+            None => Step {
+                action: Action::Keep,
+                ..trail
+            }
+            .with_note("not a trail this integration owns: logging is left as it is"),
+        });
+    }
+    Plan { steps }
+}
+
+/// Restore delivery exactly as `setup` leaves it.
+pub fn resume(names: &Names, wanted: &notification::Spec, inventory: &Inventory) -> Plan {
+    if let Some(step) = missing_integration(names, inventory) {
+        return Plan { steps: vec![step] };
+    }
+    let mut steps = Vec::new();
+    let config = current_notification(inventory)
+        .cloned()
+        .unwrap_or_else(|| NotificationConfiguration::builder().build());
+    let changes = notification::diff(wanted, &config);
+    steps.push(if changes.is_empty() {
+        Step::new(
+            Kind::Notification,
+            &wanted.id,
+            Action::NoChange,
+            Direction::Build,
+        )
+    } else {
+        let step = Step::new(
+            Kind::Notification,
+            &wanted.id,
+            Action::Update,
+            Direction::Build,
+        )
+        .with_changes(changes);
+        match notification::with(&config, wanted) {
+            Ok(with) => step.with_op(Op::SetNotification {
+                bucket: wanted.bucket.clone(),
+                config: with,
+                previous: config.clone(),
+            }),
+            Err(e) => Step {
+                action: Action::Conflict,
+                ..step
+            }
+            .with_note(format!("cannot build the notification entry: {e}")),
+        }
+    });
+
+    let topic_step = Step::new(
+        Kind::Topic,
+        names.topic(),
+        Action::NoChange,
+        Direction::Build,
+    );
+    let recorded_keys: Vec<String> = inventory
+        .topic
+        .as_ref()
+        .map(|t| {
+            t.tags
+                .iter()
+                .filter(|(k, _)| k == topic::PAUSED_AT_TAG || k == topic::PAUSED_LOGGING_TAG)
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    steps.push(if recorded_keys.is_empty() {
+        topic_step
+    } else {
+        let changes = recorded_keys
+            .iter()
+            .map(|k| FieldChange::new(format!("tag {k}"), "set", "(none)"))
+            .collect();
+        Step {
+            action: Action::Update,
+            ..topic_step
+        }
+        .with_changes(changes)
+        .with_op(Op::UntagTopic {
+            arn: names.topic_arn(),
+            keys: recorded_keys,
+        })
+    });
+
+    if owned_trail(names, inventory) == Some(false) {
+        steps.push(
+            Step::new(Kind::Trail, names.trail(), Action::Update, Direction::Build)
+                .with_changes(vec![FieldChange::new("logging", "off", "on")])
+                .with_op(Op::StartLogging {
+                    name: names.trail(),
+                }),
+        );
+    }
+    Plan { steps }
+}

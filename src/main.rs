@@ -24,6 +24,8 @@ mod replay;
 mod resources;
 mod settings;
 mod status;
+#[cfg(test)]
+mod testing;
 
 use std::process::ExitCode;
 

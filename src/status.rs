@@ -177,6 +177,22 @@ pub fn assess(
                 step.action = Action::NoChange;
             }
         }
+        // The planner will not touch the entry of a bucket in conflict, but
+        // status can still tell whether the entry is there.
+        if step.kind == Kind::Notification && step.action == Action::Conflict {
+            if let Some(state) = bucket_state {
+                let changes = crate::resources::notification::diff(
+                    &desired.notification,
+                    &state.notification,
+                );
+                step.action = if changes.is_empty() {
+                    Action::NoChange
+                } else {
+                    Action::Update
+                };
+                step.changes = changes;
+            }
+        }
         checks.push(resource_check(&step));
     }
 
@@ -286,5 +302,170 @@ pub fn assess(
         summary,
         paused_since: pause,
         checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::desired;
+    use crate::resources::{bucket, notification};
+    use crate::testing::{converged, names, settings};
+
+    fn seen(latest: Option<&str>) -> Observations {
+        Observations {
+            latest_log_object: latest.map(str::to_owned),
+            day_ago: "2026-11-23T12:00:00Z".into(),
+        }
+    }
+
+    fn bucket_state(inv: &mut Inventory) -> &mut bucket::State {
+        match &mut inv.bucket {
+            bucket::Observed::Present(state) => state,
+            _ => unreachable!(),
+        }
+    }
+
+    type Edit = fn(&mut Inventory);
+
+    #[test]
+    fn verdicts_and_the_failed_checks_behind_them() {
+        let cases: Vec<(&str, Edit, Option<&str>, Verdict, &str, Vec<&str>)> = vec![
+            (
+                "converged, new",
+                |_| {},
+                None,
+                Verdict::Active,
+                "active, waiting for first delivery",
+                vec![],
+            ),
+            (
+                "converged, delivering",
+                |_| {},
+                Some("2026-11-24T11:55:00Z"),
+                Verdict::Active,
+                "active",
+                vec![],
+            ),
+            (
+                "old trail, no recent logs",
+                |inv| {
+                    inv.trail.as_mut().unwrap().delivery.start_logging_time =
+                        Some("2026-01-01T00:00:00Z".into())
+                },
+                None,
+                Verdict::Disconnected,
+                "disconnected: recent logs",
+                vec!["recent logs"],
+            ),
+            (
+                "delivery error",
+                |inv| {
+                    inv.trail.as_mut().unwrap().delivery.latest_delivery_error =
+                        Some("AccessDenied".into())
+                },
+                Some("2026-11-24T11:55:00Z"),
+                Verdict::Disconnected,
+                "disconnected: log delivery",
+                vec!["log delivery"],
+            ),
+            (
+                "versioning suspended",
+                |inv| bucket_state(inv).versioning = Some("Suspended".into()),
+                None,
+                Verdict::Disconnected,
+                "disconnected: bucket trailctl-default-123456789012-us-east-1",
+                vec!["bucket trailctl-default-123456789012-us-east-1"],
+            ),
+            (
+                "bucket in another region",
+                |inv| bucket_state(inv).region = Some("eu-west-1".into()),
+                None,
+                Verdict::Disconnected,
+                "disconnected: bucket trailctl-default-123456789012-us-east-1, bucket region",
+                vec![
+                    "bucket trailctl-default-123456789012-us-east-1",
+                    "bucket region",
+                ],
+            ),
+            (
+                "log validation off",
+                |inv| inv.trail.as_mut().unwrap().log_file_validation = false,
+                None,
+                Verdict::Disconnected,
+                "disconnected: trail trailctl-default",
+                vec!["trail trailctl-default"],
+            ),
+            (
+                "paused",
+                |inv| {
+                    let state = bucket_state(inv);
+                    state.notification =
+                        notification::without(&state.notification, "trailctl-default");
+                    inv.topic.as_mut().unwrap().tags.push((
+                        crate::resources::topic::PAUSED_AT_TAG.into(),
+                        "2026-11-24T10:00:00Z".into(),
+                    ));
+                },
+                None,
+                Verdict::Paused,
+                "paused since 2026-11-24T10:00:00Z (`trailctl resume` restores delivery)",
+                vec![],
+            ),
+            (
+                "deleted, bucket kept",
+                |inv| {
+                    let state = bucket_state(inv);
+                    state.notification =
+                        notification::without(&state.notification, "trailctl-default");
+                    inv.topic = None;
+                    inv.role = None;
+                    inv.trail = None;
+                },
+                None,
+                Verdict::Deleted,
+                "deleted; the log bucket trailctl-default-123456789012-us-east-1 is retained",
+                vec![],
+            ),
+        ];
+        for (what, edit, latest, verdict, summary, failed) in cases {
+            let desired = desired(&names(), &settings(), "ext".into());
+            let mut inv = converged(&desired);
+            edit(&mut inv);
+            let status = assess(&names(), &desired, &inv, &seen(latest));
+            assert_eq!(status.verdict, verdict, "{what}: {status:#?}");
+            assert_eq!(status.summary, summary, "{what}");
+            let names: Vec<&str> = status
+                .checks
+                .iter()
+                .filter(|c| !c.ok)
+                .map(|c| c.name.as_str())
+                .collect();
+            assert_eq!(names, failed, "{what}");
+            assert!(
+                status.checks.iter().all(|c| c.ok == c.fix.is_none()),
+                "{what}: every failed check says what to do"
+            );
+        }
+    }
+
+    #[test]
+    fn the_options_in_place_are_read_back_not_reported_as_drift() {
+        let mut options = settings();
+        options.retention_days = 90;
+        options.write_only = true;
+        options.exclude_kms_events = true;
+        let desired = desired(&names(), &options, "ext-123".into());
+        let mut inv = converged(&desired);
+        let trail = inv.trail.as_mut().unwrap();
+        trail.event_selectors[0].read_write = "WriteOnly".into();
+        trail.event_selectors[0].excluded_sources = vec!["kms.amazonaws.com".into()];
+        let (read_back, external_id) = crate::desired::settings_in_place(&inv);
+        assert_eq!(read_back.retention_days, 90);
+        assert!(read_back.write_only && read_back.exclude_kms_events);
+        assert_eq!(read_back.collector_account.as_str(), "111122223333");
+        assert_eq!(external_id, "ext-123");
+        let status = assess(&names(), &desired, &inv, &seen(None));
+        assert_eq!(status.verdict, Verdict::Active, "{status:#?}");
     }
 }

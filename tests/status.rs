@@ -325,7 +325,10 @@ async fn pause_keeps_recording_and_resume_replays_what_was_missed() {
     // Delivery works before the pause.
     let before = format!("{}before.json.gz", todays_prefix());
     put_log_objects(&aws, BUCKET, &[(&before, b"{}")]).await;
-    assert_eq!(delivered_keys(&sqs, &queue).await, std::slice::from_ref(&before));
+    assert_eq!(
+        delivered_keys(&sqs, &queue).await,
+        std::slice::from_ref(&before)
+    );
 
     let out = emu.trailctl().args(["pause", "--yes"]).output().unwrap();
     assert_success(&out);

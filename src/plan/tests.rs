@@ -2,81 +2,11 @@
 
 use super::*;
 use crate::desired::desired;
-use crate::resources::{bucket, role, topic, trail};
-use crate::settings::{AccountId, IntegrationName, SetupSettings};
+use crate::resources::bucket;
+use crate::settings::{AccountId, SetupSettings};
 use aws_sdk_s3::types::{NotificationConfiguration, TopicConfiguration};
 
-fn names() -> Names {
-    Names::new(
-        IntegrationName::parse("default").unwrap(),
-        "123456789012",
-        "aws",
-        "us-east-1",
-        None,
-    )
-}
-
-fn settings() -> SetupSettings {
-    SetupSettings {
-        collector_account: AccountId::parse("x", "111122223333").unwrap(),
-        external_id: None,
-        retention_days: 365,
-        kms_key: None,
-        bucket_name: None,
-        write_only: false,
-        exclude_kms_events: false,
-        plan_only: false,
-    }
-}
-
-/// The account exactly as `setup` leaves it.
-fn converged(desired: &Desired) -> Inventory {
-    let tags = names().tags();
-    Inventory {
-        bucket: bucket::Observed::Present(Box::new(bucket::State {
-            region: Some("us-east-1".into()),
-            tags: tags.clone(),
-            public_access_block: Some([true; 4]),
-            ownership: Some("BucketOwnerEnforced".into()),
-            encryption: Some(("AES256".into(), None)),
-            versioning: Some("Enabled".into()),
-            lifecycle_rules: vec![bucket::lifecycle_rule(&desired.bucket).unwrap()],
-            policy: Some(desired.bucket.policy.clone()),
-            notification: notification::with(
-                &NotificationConfiguration::builder().build(),
-                &desired.notification,
-            )
-            .unwrap(),
-        })),
-        topic: Some(topic::State {
-            policy: Some(desired.topic.policy.clone()),
-            tags: tags.clone(),
-        }),
-        role: Some(role::State {
-            trust: Some(desired.role.trust.clone()),
-            permissions: Some(desired.role.permissions.clone()),
-            other_inline: vec![],
-            attached: vec![],
-            tags: tags.clone(),
-        }),
-        trail: Some(trail::State {
-            bucket: Some(desired.trail.bucket.clone()),
-            key_prefix: None,
-            multi_region: true,
-            global_service_events: true,
-            log_file_validation: true,
-            logging: true,
-            event_selectors: vec![trail::Selector {
-                read_write: "All".into(),
-                management_events: true,
-                excluded_sources: vec![],
-                data_resources: 0,
-            }],
-            tags,
-            delivery: trail::Delivery::default(),
-        }),
-    }
-}
+use crate::testing::{converged, names, settings};
 
 fn bucket_state(inv: &mut Inventory) -> &mut bucket::State {
     match &mut inv.bucket {
@@ -463,4 +393,144 @@ fn creates_are_undone_and_the_plan_lists_its_iam_actions() {
         !actions.contains(&"iam:UpdateAssumeRolePolicy"),
         "a create plan updates nothing"
     );
+}
+
+/// The converged account, paused: entry removed, pause recorded.
+fn paused(stopped_logging: bool) -> (Desired, Inventory) {
+    let desired = desired(&names(), &settings(), "ext".into());
+    let mut inv = converged(&desired);
+    let state = bucket_state(&mut inv);
+    state.notification = notification::without(&state.notification, &names().notification_id());
+    let topic = inv.topic.as_mut().unwrap();
+    topic
+        .tags
+        .push((topic::PAUSED_AT_TAG.into(), "2026-11-24T10:00:00Z".into()));
+    if stopped_logging {
+        topic
+            .tags
+            .push((topic::PAUSED_LOGGING_TAG.into(), "true".into()));
+        inv.trail.as_mut().unwrap().logging = false;
+    }
+    (desired, inv)
+}
+
+/// (kind, action, op) of every step that does something.
+fn ops(plan: &Plan) -> Vec<(Kind, Action, String)> {
+    plan.steps
+        .iter()
+        .filter(|s| s.op.is_some() || s.action == Action::Conflict)
+        .map(|s| {
+            let op = format!("{:?}", s.op);
+            let op = op
+                .trim_start_matches("Some(")
+                .split([' ', '('])
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            (s.kind, s.action, op)
+        })
+        .collect()
+}
+
+#[test]
+fn pause_and_resume_plans() {
+    use crate::resources::topic;
+    let now = "2026-11-24T11:00:00Z";
+    let active = converged(&desired(&names(), &settings(), "ext".into()));
+    let (_, paused_only) = paused(false);
+    let (_, paused_stopped) = paused(true);
+    let mut no_topic = active.clone();
+    no_topic.topic = None;
+    let wanted = crate::desired::notification_spec(&names());
+    let s = |v: &[(Kind, Action, &str)]| -> Vec<(Kind, Action, String)> {
+        v.iter().map(|(k, a, o)| (*k, *a, o.to_string())).collect()
+    };
+    for (what, plan, want) in [
+        (
+            "pause an active integration",
+            super::pause(&names(), &active, false, now),
+            s(&[
+                (Kind::Notification, Action::Update, "SetNotification"),
+                (Kind::Topic, Action::Update, "TagTopic"),
+            ]),
+        ),
+        (
+            "pause --stop-logging",
+            super::pause(&names(), &active, true, now),
+            s(&[
+                (Kind::Notification, Action::Update, "SetNotification"),
+                (Kind::Topic, Action::Update, "TagTopic"),
+                (Kind::Trail, Action::Update, "StopLogging"),
+            ]),
+        ),
+        (
+            "pause a paused integration",
+            super::pause(&names(), &paused_only, false, now),
+            vec![],
+        ),
+        (
+            "stop logging of a paused integration",
+            super::pause(&names(), &paused_only, true, now),
+            s(&[
+                (Kind::Topic, Action::Update, "TagTopic"),
+                (Kind::Trail, Action::Update, "StopLogging"),
+            ]),
+        ),
+        (
+            "pause without a topic",
+            super::pause(&names(), &no_topic, false, now),
+            s(&[(Kind::Topic, Action::Conflict, "None")]),
+        ),
+        (
+            "resume a paused integration",
+            super::resume(&names(), &wanted, &paused_only),
+            s(&[
+                (Kind::Notification, Action::Update, "SetNotification"),
+                (Kind::Topic, Action::Update, "UntagTopic"),
+            ]),
+        ),
+        (
+            "resume after --stop-logging",
+            super::resume(&names(), &wanted, &paused_stopped),
+            s(&[
+                (Kind::Notification, Action::Update, "SetNotification"),
+                (Kind::Topic, Action::Update, "UntagTopic"),
+                (Kind::Trail, Action::Update, "StartLogging"),
+            ]),
+        ),
+        (
+            "resume an active integration",
+            super::resume(&names(), &wanted, &active),
+            vec![],
+        ),
+    ] {
+        assert_eq!(ops(&plan), want, "{what}");
+    }
+    // The pause records its time; resume puts back exactly setup's entry.
+    let plan = super::pause(&names(), &active, false, now);
+    let Some(Op::TagTopic { tags, .. }) = &plan.steps[1].op else {
+        panic!("no tag step")
+    };
+    assert_eq!(tags, &[(topic::PAUSED_AT_TAG.to_owned(), now.to_owned())]);
+    let plan = super::resume(&names(), &wanted, &paused_only);
+    let Some(Op::SetNotification { config, .. }) = &plan.steps[0].op else {
+        panic!("no notification step")
+    };
+    assert!(notification::diff(&wanted, config).is_empty());
+}
+
+#[test]
+fn setup_keeps_a_pause() {
+    for stopped in [false, true] {
+        let (desired, inv) = paused(stopped);
+        let plan = setup(&names(), &desired, &inv, &[]);
+        assert!(plan.is_empty(), "stopped={stopped}: {:?}", ops(&plan));
+        let entry = plan
+            .steps
+            .iter()
+            .find(|s| s.kind == Kind::Notification)
+            .unwrap();
+        assert_eq!(entry.action, Action::Keep);
+        assert!(entry.note.as_deref().unwrap().contains("trailctl resume"));
+    }
 }

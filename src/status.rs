@@ -327,10 +327,19 @@ mod tests {
     }
 
     type Edit = fn(&mut Inventory);
+    /// (what, edit, newest log file, verdict, summary, failed checks)
+    type Case = (
+        &'static str,
+        Edit,
+        Option<&'static str>,
+        Verdict,
+        &'static str,
+        Vec<&'static str>,
+    );
 
     #[test]
     fn verdicts_and_the_failed_checks_behind_them() {
-        let cases: Vec<(&str, Edit, Option<&str>, Verdict, &str, Vec<&str>)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "converged, new",
                 |_| {},

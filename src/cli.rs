@@ -9,8 +9,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Every mutating command reads the account, prints a plan, checks it and only
 /// then applies it; a failed run undoes what it created.
+/// `0.1.0 (commit abc123def456)`, the commit recorded by `build.rs`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TRAILCTL_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "trailctl", version, propagate_version = true)]
+#[command(name = "trailctl", version = VERSION, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -90,6 +98,15 @@ pub enum Command {
     /// Check the caller's permissions against the whole bundled policy,
     /// without changing anything.
     Check(CheckArgs),
+    /// Print a shell completion script (e.g. `trailctl completions bash >
+    /// ~/.local/share/bash-completion/completions/trailctl`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); `scripts/dist` ships it as trailctl.1.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Debug, Args)]

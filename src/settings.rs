@@ -42,6 +42,8 @@ pub enum CommandSettings {
     Status(StatusSettings),
     Pause(PauseSettings),
     Resume(ResumeSettings),
+    Completions(clap_complete::Shell),
+    Man,
 }
 
 #[derive(Debug, Clone)]
@@ -364,6 +366,8 @@ pub fn from_cli(cli: Cli) -> Result<Settings, InvalidInput> {
         Command::Check(a) => CommandSettings::Check(CheckSettings {
             bucket_name: bucket_name(a.bucket_name.as_deref())?,
         }),
+        Command::Completions { shell } => CommandSettings::Completions(shell),
+        Command::Man => CommandSettings::Man,
         Command::Status(a) => CommandSettings::Status(StatusSettings {
             bucket_name: bucket_name(a.bucket_name.as_deref())?,
         }),

@@ -3,6 +3,7 @@
 
 mod check;
 mod delete;
+mod generated;
 mod pause;
 mod policy;
 mod setup;
@@ -22,9 +23,12 @@ use crate::preflight;
 use crate::settings::{CommandSettings, Global, Settings};
 
 pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
-    // `policy` is offline: no credentials or region needed.
-    if let CommandSettings::Policy(s) = &settings.command {
-        return policy::run(&settings.global, s, printer);
+    // Offline commands: no credentials or region needed.
+    match &settings.command {
+        CommandSettings::Policy(s) => return policy::run(&settings.global, s, printer),
+        CommandSettings::Completions(shell) => return generated::completions(*shell),
+        CommandSettings::Man => return generated::man_page(),
+        _ => {}
     }
     let clients = aws::connect(&settings.global).await?;
     let result = match &settings.command {
@@ -34,7 +38,9 @@ pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
         CommandSettings::Status(s) => status::run(&settings.global, s, &clients, printer).await,
         CommandSettings::Pause(s) => pause::pause(&settings.global, s, &clients, printer).await,
         CommandSettings::Resume(s) => pause::resume(&settings.global, s, &clients, printer).await,
-        CommandSettings::Policy(_) => unreachable!("handled above"),
+        CommandSettings::Policy(_) | CommandSettings::Completions(_) | CommandSettings::Man => {
+            unreachable!("offline commands are handled above")
+        }
     };
     if settings.global.verbose {
         let calls = clients.calls.snapshot();

@@ -45,24 +45,26 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
 
 /// Read an existing integration for `delete`, `status`, `pause` and
 /// `resume`. Without `--bucket-name` the bucket is the one our trail writes
-/// to, if the trail is still there and ours: the trail is read first, then
-/// the rest (with `--bucket-name`, everything at once).
+/// to, if the trail is still there and ours. Everything is read at once
+/// with the default bucket name; only when the trail points at another
+/// bucket is that one read after it.
 pub async fn read_existing(
     clients: &Clients,
     names: &mut Names,
     bucket_given: bool,
 ) -> anyhow::Result<Inventory> {
+    let mut inventory = read(clients, names).await?;
     if bucket_given {
-        return read(clients, names).await;
+        return Ok(inventory);
     }
-    let trail = read_trail(clients, names).await?;
-    let ours = trail
+    let trail_bucket = inventory
+        .trail
         .as_ref()
-        .filter(|t| crate::resources::owned_by(&t.tags, names.integration.as_str()));
-    if let Some(bucket) = ours.and_then(|t| t.bucket.clone()) {
+        .filter(|t| crate::resources::owned_by(&t.tags, names.integration.as_str()))
+        .and_then(|t| t.bucket.clone());
+    if let Some(bucket) = trail_bucket.filter(|b| *b != names.bucket) {
         names.bucket = bucket;
+        inventory.bucket = bucket::read(&clients.s3, &names.bucket).await?;
     }
-    let mut inventory = read_rest(clients, names).await?;
-    inventory.trail = trail;
     Ok(inventory)
 }

@@ -114,8 +114,11 @@ async fn caller(clients: &Clients, printer: &Printer) -> anyhow::Result<Caller> 
 fn show_plan(global: &Global, printer: &Printer, plan: &Plan, heading: &str) {
     printer.text(&render_plan(plan, heading));
     if global.verbose {
+        // Who is calling, one round of reads, the permission check (when
+        // there is anything to apply), then the plan's own chain.
+        let bound = 2 + usize::from(!plan.is_empty()) + plan.critical_path();
         printer.note(&format!(
-            "plan: dependency depth {}; IAM actions: {}",
+            "plan: dependency depth {}; critical path: {bound} round trips; IAM actions: {}",
             plan.dependency_depth(),
             plan.iam_actions().join(" ")
         ));

@@ -37,17 +37,29 @@ pub async fn run(
         clients.region.as_str(),
         settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
     );
-    let inventory =
-        inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;
     let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+    // The newest log file is looked for alongside the reads, in the bucket
+    // the integration most likely has; again only if it turns out to be
+    // another one.
+    let guessed = names.clone();
+    let (inventory, latest) = tokio::join!(
+        inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()),
+        replay::latest(clients, &guessed, now)
+    );
+    let inventory = inventory?;
     let ours = matches!(&inventory.bucket, bucket::Observed::Present(b)
         if owned_by(&b.tags, names.integration.as_str()));
+    let latest = match (ours, names.bucket == guessed.bucket) {
+        (false, _) => None,
+        (true, true) => latest?,
+        (true, false) => replay::latest(clients, &names, now).await?,
+    };
+    if global.verbose {
+        printer
+            .note("status: critical path: 2 round trips (who is calling, then every read at once)");
+    }
     let seen = Observations {
-        latest_log_object: if ours {
-            replay::latest(clients, &names, now).await?
-        } else {
-            None
-        },
+        latest_log_object: latest,
         day_ago: replay::rfc3339(aws_smithy_types::DateTime::from_secs(now.secs() - 86_400)),
     };
     let (settings_now, external_id) = desired::settings_in_place(&inventory);

@@ -118,6 +118,26 @@ impl Op {
         })
     }
 
+    /// The calls of this operation that must wait for one another: its
+    /// length in round trips when nothing is retried.
+    pub fn round_trips(&self) -> usize {
+        match self {
+            // Create, then every setting at once.
+            Op::CreateBucket(_) => 2,
+            // Lift the policy, list versions, delete them, delete the bucket.
+            Op::DeleteBucket {
+                empty_first: true, ..
+            } => 4,
+            Op::CreateRole(_) => 2,
+            // List its policies, remove them, delete it.
+            Op::DeleteRole { .. } => 3,
+            // Create, then selectors and logging at once.
+            Op::CreateTrail(_) => 2,
+            Op::UpdateTrail(_, settings) => settings.len(),
+            _ => 1,
+        }
+    }
+
     /// The IAM actions this operation calls.
     pub fn iam_actions(&self) -> Vec<&'static str> {
         match self {
@@ -282,6 +302,26 @@ impl Plan {
     /// True when applying would call nothing.
     pub fn is_empty(&self) -> bool {
         self.steps.iter().all(|s| s.op.is_none())
+    }
+
+    /// The longest chain of dependent calls, in round trips: the fewest any
+    /// executor needs to apply this plan.
+    pub fn critical_path(&self) -> usize {
+        fn length(plan: &Plan, step: &Step) -> usize {
+            step.op.as_ref().map_or(0, Op::round_trips)
+                + step
+                    .after()
+                    .iter()
+                    .filter_map(|k| plan.steps.iter().find(|s| s.kind == *k && s.op.is_some()))
+                    .map(|s| length(plan, s))
+                    .max()
+                    .unwrap_or(0)
+        }
+        self.steps
+            .iter()
+            .map(|s| length(self, s))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The length of the longest chain of dependent steps: the fewest

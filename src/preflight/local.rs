@@ -67,28 +67,32 @@ pub async fn read(iam: &Client, principal: &Principal) -> anyhow::Result<CallerP
 }
 
 async fn read_user(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
-    let user = iam
-        .get_user()
-        .user_name(name)
-        .send()
-        .await
-        .aws("iam:GetUser")?;
-    let boundary_arn = user
-        .user()
-        .and_then(|u| u.permissions_boundary())
-        .and_then(|b| b.permissions_boundary_arn())
-        .map(str::to_owned);
     let owner = format!("user {name}");
-    let (inline, attached, groups, boundary) = tokio::try_join!(
+    // The user (for its boundary) and its policy lists at once.
+    let (user, inline, attached, groups) = tokio::try_join!(
+        async {
+            iam.get_user()
+                .user_name(name)
+                .send()
+                .await
+                .aws("iam:GetUser")
+        },
         user_inline(iam, name, &owner),
         async {
             let arns = user_attached(iam, name).await?;
             try_join_all(arns.iter().map(|arn| managed(iam, arn))).await
         },
         user_groups(iam, name),
+    )?;
+    let boundary_arn = user
+        .user()
+        .and_then(|u| u.permissions_boundary())
+        .and_then(|b| b.permissions_boundary_arn())
+        .map(str::to_owned);
+    let (group_policies, boundary) = tokio::try_join!(
+        try_join_all(groups.iter().map(|g| read_group(iam, g))),
         boundary(iam, boundary_arn.as_deref()),
     )?;
-    let group_policies = try_join_all(groups.iter().map(|g| read_group(iam, g))).await?;
     let identity = inline
         .into_iter()
         .chain(attached)
@@ -98,29 +102,29 @@ async fn read_user(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
 }
 
 async fn read_role(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
-    let role = iam
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .aws("iam:GetRole")?;
-    let boundary_arn = role
-        .role()
-        .and_then(|r| r.permissions_boundary())
-        .and_then(|b| b.permissions_boundary_arn())
-        .map(str::to_owned);
     let owner = format!("role {name}");
-    let (inline, attached, boundary) = tokio::try_join!(
+    let (role, inline, attached) = tokio::try_join!(
+        async {
+            iam.get_role()
+                .role_name(name)
+                .send()
+                .await
+                .aws("iam:GetRole")
+        },
         role_inline(iam, name, &owner),
         async {
             let arns = role_attached(iam, name).await?;
             try_join_all(arns.iter().map(|arn| managed(iam, arn))).await
         },
-        boundary(iam, boundary_arn.as_deref()),
     )?;
+    let boundary_arn = role
+        .role()
+        .and_then(|r| r.permissions_boundary())
+        .and_then(|b| b.permissions_boundary_arn())
+        .map(str::to_owned);
     Ok(CallerPolicies {
         identity: inline.into_iter().chain(attached).collect(),
-        boundary,
+        boundary: boundary(iam, boundary_arn.as_deref()).await?,
     })
 }
 

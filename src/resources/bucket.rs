@@ -263,9 +263,14 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
     changes
 }
 
-/// Read everything about the bucket, concurrently after one HEAD.
+/// Read everything about the bucket in one round: the HEAD and every GET
+/// at once. When the HEAD says there is no bucket (or not ours to read), the
+/// GETs' answers are dropped: a few wasted calls buy one round trip.
 pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
-    let head = s3.head_bucket().bucket(name).send().await;
+    let (head, settings) = tokio::join!(
+        s3.head_bucket().bucket(name).send(),
+        read_settings(s3, name)
+    );
     let region = match head {
         Ok(out) => out.bucket_region().map(str::to_owned),
         Err(e) => return match (error_code(&e), http_status(&e)) {
@@ -281,6 +286,13 @@ pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
         },
     };
 
+    let mut state = settings?;
+    state.region = region;
+    Ok(Observed::Present(Box::new(state)))
+}
+
+/// Every setting of an existing bucket, concurrently.
+async fn read_settings(s3: &Client, name: &str) -> anyhow::Result<State> {
     let (tags, pab, ownership, encryption, versioning, lifecycle, bucket_policy, notification) = tokio::try_join!(
         async {
             match s3.get_bucket_tagging().bucket(name).send().await {
@@ -396,8 +408,8 @@ pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
             }
         },
     )?;
-    Ok(Observed::Present(Box::new(State {
-        region,
+    Ok(State {
+        region: None,
         tags,
         public_access_block: pab,
         ownership,
@@ -406,7 +418,7 @@ pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
         lifecycle_rules: lifecycle,
         policy: bucket_policy,
         notification,
-    })))
+    })
 }
 
 fn empty_body<E>(

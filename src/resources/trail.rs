@@ -188,8 +188,35 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
     changes
 }
 
+/// Read the trail, its status, selectors and tags in one round; when the
+/// trail does not exist the other answers are dropped.
 pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<State>> {
-    let trail = match ct.get_trail().name(name).send().await {
+    let (trail, rest) = tokio::join!(ct.get_trail().name(name).send(), async {
+        tokio::try_join!(
+            async {
+                ct.get_trail_status()
+                    .name(name)
+                    .send()
+                    .await
+                    .aws("cloudtrail:GetTrailStatus")
+            },
+            async {
+                ct.get_event_selectors()
+                    .trail_name(name)
+                    .send()
+                    .await
+                    .aws("cloudtrail:GetEventSelectors")
+            },
+            async {
+                ct.list_tags()
+                    .resource_id_list(arn)
+                    .send()
+                    .await
+                    .aws("cloudtrail:ListTags")
+            },
+        )
+    });
+    let trail = match trail {
         Ok(out) => out.trail,
         Err(e) if error_code(&e) == Some("TrailNotFoundException") => return Ok(None),
         Err(e) => {
@@ -200,29 +227,7 @@ pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<S
         }
     };
     let Some(trail) = trail else { return Ok(None) };
-    let (status, selectors, tags) = tokio::try_join!(
-        async {
-            ct.get_trail_status()
-                .name(name)
-                .send()
-                .await
-                .aws("cloudtrail:GetTrailStatus")
-        },
-        async {
-            ct.get_event_selectors()
-                .trail_name(name)
-                .send()
-                .await
-                .aws("cloudtrail:GetEventSelectors")
-        },
-        async {
-            ct.list_tags()
-                .resource_id_list(arn)
-                .send()
-                .await
-                .aws("cloudtrail:ListTags")
-        },
-    )?;
+    let (status, selectors, tags) = rest?;
     Ok(Some(State {
         bucket: trail.s3_bucket_name().map(str::to_owned),
         key_prefix: trail.s3_key_prefix().map(str::to_owned),
@@ -309,9 +314,14 @@ pub async fn create(ct: &Client, spec: &Spec) -> anyhow::Result<()> {
     })
     .await?;
     // Set explicitly rather than trusting the service default, so what is
-    // recorded never depends on how CloudTrail initialises a new trail.
-    let settings = [Setting::EventSelectors, Setting::Logging];
-    update(ct, spec, &settings).await
+    // recorded never depends on how CloudTrail initialises a new trail. On
+    // a new trail both at once: its default records all management events,
+    // so for the moment between the two calls it records more, never less.
+    tokio::try_join!(
+        update(ct, spec, &[Setting::EventSelectors]),
+        update(ct, spec, &[Setting::Logging])
+    )?;
+    Ok(())
 }
 
 pub async fn update(ct: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::Result<()> {

@@ -1,0 +1,165 @@
+"""The round-trip benchmark (run by scripts/bench).
+
+Runs trailctl's setup, a no-change re-run, status and delete against the
+emulator behind a proxy that delays every request (default 50 ms), and the
+same core pipeline built by AWS CLI calls in sequence, as vendor scripts do.
+Prints a table and writes target/bench.json.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import boto3
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.dirname(os.path.dirname(sys.executable))
+DELAY_MS = float(os.environ.get("TRAILCTL_BENCH_DELAY_MS", "50"))
+TRAILCTL = os.environ.get("TRAILCTL_BENCH_BINARY", os.path.join(ROOT, "target/release/trailctl"))
+AWS_CLI = os.environ["TRAILCTL_BENCH_AWS_CLI"]
+REGION = "us-east-1"
+READ_PREFIXES = ("Get", "List", "Head", "Describe", "Lookup", "Simulate")
+
+
+def start(cmd, pattern):
+    """Start a server and read its port from the line matching `pattern`."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        match = re.search(pattern, line)
+        if match:
+            return proc, int(match.group(1))
+    raise SystemExit(f"{cmd[0]} did not start")
+
+
+def admin_keys(url):
+    iam = boto3.client("iam", endpoint_url=url, region_name=REGION,
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    iam.create_user(UserName="bench")
+    iam.put_user_policy(UserName="bench", PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="bench")["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def environment(keys, state_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRAILCTL_"))}
+    env.update(AWS_ACCESS_KEY_ID=keys[0], AWS_SECRET_ACCESS_KEY=keys[1], AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION,
+               AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+               AWS_EC2_METADATA_DISABLED="true", TRAILCTL_STATE_DIR=state_dir, NO_COLOR="1")
+    return env
+
+
+def trailctl(url, env, *args):
+    started = time.perf_counter()
+    out = subprocess.run([TRAILCTL, "-v", "--endpoint-url", url, *args], env=env,
+                         capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if out.returncode not in (0, 10, 11, 12):
+        raise SystemExit(f"trailctl {' '.join(args)} failed:\n{out.stderr}")
+    calls = [l.split()[2] for l in out.stderr.splitlines() if l.startswith("aws: ")]
+    depth = re.search(r"critical path: (\d+) round trips", out.stderr)
+    return {
+        "wall_s": round(wall, 3),
+        "round_trips": round(wall * 1000 / DELAY_MS, 1),
+        "api_calls": len(calls),
+        "mutating_calls": sum(1 for c in calls if not c.startswith(READ_PREFIXES)),
+        "lower_bound_round_trips": int(depth.group(1)) if depth else None,
+    }
+
+
+def aws_cli_pipeline(url, env):
+    """The core pipeline the way vendor scripts build it: one CLI process per call."""
+    bucket, topic, role, trail = "vendor-logs-123456789012", "vendor-topic", "vendor-role", "vendor-trail"
+    account = "123456789012"
+    bucket_policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*"}]}
+    topic_arn = f"arn:aws:sns:{REGION}:{account}:{topic}"
+    topic_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sns:Publish",
+         "Resource": topic_arn}]}
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+         "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x"}}}]}
+    read = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    notification = {"TopicConfigurations": [{"TopicArn": topic_arn, "Events": ["s3:ObjectCreated:*"]}]}
+    steps = [
+        ["sts", "get-caller-identity"],
+        ["s3api", "create-bucket", "--bucket", bucket],
+        ["s3api", "put-public-access-block", "--bucket", bucket, "--public-access-block-configuration",
+         "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"],
+        ["s3api", "put-bucket-ownership-controls", "--bucket", bucket, "--ownership-controls",
+         "Rules=[{ObjectOwnership=BucketOwnerEnforced}]"],
+        ["s3api", "put-bucket-encryption", "--bucket", bucket, "--server-side-encryption-configuration",
+         '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'],
+        ["s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled"],
+        ["s3api", "put-bucket-lifecycle-configuration", "--bucket", bucket, "--lifecycle-configuration",
+         '{"Rules":[{"ID":"expire","Status":"Enabled","Filter":{},"Expiration":{"Days":365}}]}'],
+        ["s3api", "put-bucket-policy", "--bucket", bucket, "--policy", json.dumps(bucket_policy)],
+        ["sns", "create-topic", "--name", topic],
+        ["sns", "set-topic-attributes", "--topic-arn", topic_arn, "--attribute-name", "Policy",
+         "--attribute-value", json.dumps(topic_policy)],
+        ["iam", "create-role", "--role-name", role, "--assume-role-policy-document", json.dumps(trust)],
+        ["iam", "put-role-policy", "--role-name", role, "--policy-name", "read", "--policy-document",
+         json.dumps(read)],
+        ["cloudtrail", "create-trail", "--name", trail, "--s3-bucket-name", bucket,
+         "--is-multi-region-trail", "--enable-log-file-validation"],
+        ["cloudtrail", "put-event-selectors", "--trail-name", trail, "--event-selectors",
+         '[{"ReadWriteType":"All","IncludeManagementEvents":true}]'],
+        ["cloudtrail", "start-logging", "--name", trail],
+        ["s3api", "put-bucket-notification-configuration", "--bucket", bucket,
+         "--notification-configuration", json.dumps(notification)],
+    ]
+    started = time.perf_counter()
+    for step in steps:
+        out = subprocess.run([AWS_CLI, "--endpoint-url", url, "--output", "json", *step], env=env,
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"aws {' '.join(step[:2])} failed:\n{out.stderr}")
+    wall = time.perf_counter() - started
+    return {"wall_s": round(wall, 3), "round_trips": round(wall * 1000 / DELAY_MS, 1),
+            "api_calls": len(steps), "mutating_calls": len(steps) - 1, "lower_bound_round_trips": None}
+
+
+def main():
+    moto, moto_port = start([os.path.join(VENV, "bin/moto_server"), "-H", "127.0.0.1", "-p", "0"],
+                            r"Running on http://127.0.0.1:(\d+)")
+    moto_url = f"http://127.0.0.1:{moto_port}"
+    proxy, proxy_port = start([sys.executable, os.path.join(ROOT, "benches/delay_proxy.py"), moto_url,
+                               str(DELAY_MS)], r"port (\d+)")
+    url = f"http://127.0.0.1:{proxy_port}"
+    try:
+        env = environment(admin_keys(moto_url), os.path.join(ROOT, "target/bench-state"))
+        subprocess.run(["rm", "-rf", env["TRAILCTL_STATE_DIR"]], check=True)
+        results = {}
+        setup = ["setup", "--collector-account", "111122223333", "--yes"]
+        results["setup (core)"] = trailctl(url, env, *setup)
+        results["setup, no change"] = trailctl(url, env, *setup)
+        results["status"] = trailctl(url, env, "status")
+        results["delete"] = trailctl(url, env, "delete", "--delete-logs", "--yes")
+        results["AWS CLI sequence (core)"] = aws_cli_pipeline(url, env)
+        ratio = results["AWS CLI sequence (core)"]["wall_s"] / results["setup (core)"]["wall_s"]
+    finally:
+        proxy.kill()
+        moto.kill()
+
+    header = f"{'run':<26}{'wall s':>8}{'RTs':>7}{'bound':>7}{'calls':>7}{'mutating':>10}"
+    print(f"delay per request: {DELAY_MS:g} ms\n{header}")
+    for name, r in results.items():
+        bound = r["lower_bound_round_trips"] if r["lower_bound_round_trips"] is not None else "-"
+        print(f"{name:<26}{r['wall_s']:>8.2f}{r['round_trips']:>7.1f}{bound:>7}{r['api_calls']:>7}"
+              f"{r['mutating_calls']:>10}")
+    print(f"AWS CLI sequence / trailctl setup: {ratio:.1f}x")
+    report = {"delay_ms": DELAY_MS, "runs": results, "cli_over_trailctl": round(ratio, 2)}
+    with open(os.path.join(ROOT, "target/bench.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -48,7 +48,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(http.server.ThreadingHTTPServer):
+    # trailctl opens a connection per concurrent call; the default backlog
+    # of 5 drops the rest and TCP retries them a second later.
+    request_queue_size = 256
+
+
+server = Server(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 print(f"port {server.server_address[1]}", flush=True)
 server.serve_forever()

@@ -24,6 +24,7 @@ pub async fn run(
         clients.region.as_str(),
         settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
     );
+    let early = super::start_check(global, clients, &caller, &names);
     let inventory =
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
@@ -36,7 +37,8 @@ pub async fn run(
         );
         super::show_plan(global, printer, &plan, &heading);
     }
-    let checked = super::preflight(global, clients, &caller, &names, &plan, &[], printer).await?;
+    let checked =
+        super::preflight(global, clients, &caller, &names, &plan, &[], early, printer).await?;
     let report = |applied| super::Report::<()>::new(&names, &plan, checked.as_ref(), applied, None);
     if settings.plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
         if printer.is_json() {

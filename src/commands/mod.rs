@@ -114,9 +114,9 @@ async fn caller(clients: &Clients, printer: &Printer) -> anyhow::Result<Caller> 
 fn show_plan(global: &Global, printer: &Printer, plan: &Plan, heading: &str) {
     printer.text(&render_plan(plan, heading));
     if global.verbose {
-        // Who is calling, one round of reads, the permission check (when
-        // there is anything to apply), then the plan's own chain.
-        let bound = 2 + usize::from(!plan.is_empty()) + plan.critical_path();
+        // Who is calling, one round of reads (the permission check runs
+        // alongside it), then the plan's own chain.
+        let bound = 2 + plan.critical_path();
         printer.note(&format!(
             "plan: dependency depth {}; critical path: {bound} round trips; IAM actions: {}",
             plan.dependency_depth(),
@@ -148,9 +148,31 @@ fn refuse_conflicts(plan: &Plan) -> anyhow::Result<()> {
     .into())
 }
 
+/// The permission check of everything this integration may call, started
+/// alongside the reads so that it adds no round trip; the plan then only
+/// selects what it needs from it.
+pub struct EarlyCheck {
+    task: Option<tokio::task::JoinHandle<Result<preflight::Report, preflight::CannotRead>>>,
+    /// The bucket it checked; a plan for another one is checked afresh.
+    bucket: String,
+}
+
+fn start_check(global: &Global, clients: &Clients, caller: &Caller, names: &Names) -> EarlyCheck {
+    let task = (!global.skip_preflight).then(|| {
+        let (clients, caller) = (clients.clone(), caller.clone());
+        let everything = preflight::for_everything(names);
+        tokio::spawn(async move { preflight::check(&clients, &caller, &everything).await })
+    });
+    EarlyCheck {
+        task,
+        bucket: names.bucket.clone(),
+    }
+}
+
 /// The permission preflight of a plan about to be applied: `None` when
 /// skipped or when there is nothing to apply. Prints the outcome (text
 /// mode); the caller refuses with [`refuse_denied`] after its JSON report.
+#[allow(clippy::too_many_arguments)]
 async fn preflight(
     global: &Global,
     clients: &Clients,
@@ -158,9 +180,13 @@ async fn preflight(
     names: &Names,
     plan: &Plan,
     after: &[(crate::resources::Kind, &'static str)],
+    early: EarlyCheck,
     printer: &Printer,
 ) -> anyhow::Result<Option<preflight::Report>> {
     if plan.is_empty() && after.is_empty() {
+        if let Some(task) = early.task {
+            task.abort();
+        }
         return Ok(None);
     }
     if global.skip_preflight {
@@ -168,7 +194,18 @@ async fn preflight(
         return Ok(None);
     }
     let needed = preflight::for_plan_and(plan, names, after);
-    let report = preflight::check(clients, caller, &needed).await?;
+    let narrowed = match early.task {
+        Some(task) if early.bucket == names.bucket => task.await??.subset(&needed),
+        Some(task) => {
+            task.abort();
+            None
+        }
+        None => None,
+    };
+    let report = match narrowed {
+        Some(report) => report,
+        None => preflight::check(clients, caller, &needed).await?,
+    };
     printer.text(&render_preflight(&report));
     Ok(Some(report))
 }

@@ -30,7 +30,7 @@ async fn read(
     bucket_name: Option<&BucketName>,
     clients: &Clients,
     printer: &Printer,
-) -> anyhow::Result<(Caller, Names, Inventory, Journal)> {
+) -> anyhow::Result<(Caller, Names, Inventory, Journal, super::EarlyCheck)> {
     let caller = super::caller(clients, printer).await?;
     let mut names = Names::new(
         global.name.clone(),
@@ -39,9 +39,10 @@ async fn read(
         clients.region.as_str(),
         bucket_name.map(|b| b.as_str().to_owned()),
     );
+    let early = super::start_check(global, clients, &caller, &names);
     let inventory = inventory::read_existing(clients, &mut names, bucket_name.is_some()).await?;
     let journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
-    Ok((caller, names, inventory, journal))
+    Ok((caller, names, inventory, journal, early))
 }
 
 pub async fn pause(
@@ -50,7 +51,7 @@ pub async fn pause(
     clients: &Clients,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let (caller, names, inventory, mut journal) =
+    let (caller, names, inventory, mut journal, early) =
         read(global, settings.bucket_name.as_ref(), clients, printer).await?;
     let now = replay::rfc3339(replay::now_in_seconds());
     let plan = plan::pause(&names, &inventory, settings.stop_logging, &now);
@@ -70,6 +71,7 @@ pub async fn pause(
         &[],
         &heading,
         settings.plan_only,
+        early,
         &mut journal,
         printer,
     )
@@ -103,7 +105,7 @@ pub async fn resume(
     clients: &Clients,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let (caller, names, inventory, mut journal) =
+    let (caller, names, inventory, mut journal, early) =
         read(global, settings.bucket_name.as_ref(), clients, printer).await?;
     let plan = plan::resume(&names, &desired::notification_spec(&names), &inventory);
     let paused = inventory.topic.as_ref().and_then(topic::State::pause);
@@ -139,6 +141,7 @@ pub async fn resume(
         after,
         &heading,
         settings.plan_only,
+        early,
         &mut journal,
         printer,
     )
@@ -202,6 +205,7 @@ async fn run_plan(
     after: &[(Kind, &'static str)],
     heading: &str,
     plan_only: bool,
+    early: super::EarlyCheck,
     journal: &mut Journal,
     printer: &Printer,
 ) -> anyhow::Result<Option<bool>> {
@@ -209,7 +213,8 @@ async fn run_plan(
         super::show_plan(global, printer, plan, heading);
     }
     super::refuse_conflicts(plan)?;
-    let checked = super::preflight(global, clients, caller, names, plan, after, printer).await?;
+    let checked =
+        super::preflight(global, clients, caller, names, plan, after, early, printer).await?;
     if plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
         if printer.is_json() {
             printer.json(&super::Report::<()>::new(

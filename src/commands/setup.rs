@@ -49,6 +49,7 @@ pub async fn run(
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| name_of(&names, kind));
 
+    let early = super::start_check(global, clients, &caller, &names);
     let inventory = inventory::read(clients, &names).await?;
     // Keep the external ID the collector already has, unless a new one is given.
     let external_id = match (
@@ -82,7 +83,7 @@ pub async fn run(
     // Conflicts are known without asking IAM; a plan that cannot be applied
     // needs no permission check.
     let checked = if plan.conflicts().next().is_none() {
-        super::preflight(global, clients, &caller, &names, &plan, &[], printer).await?
+        super::preflight(global, clients, &caller, &names, &plan, &[], early, printer).await?
     } else {
         None
     };

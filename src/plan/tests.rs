@@ -393,6 +393,13 @@ fn creates_are_undone_and_the_plan_lists_its_iam_actions() {
         !actions.contains(&"iam:UpdateAssumeRolePolicy"),
         "a create plan updates nothing"
     );
+    // CreateBucket, its settings, CreateTrail, then selectors and logging.
+    assert_eq!(plan.critical_path(), 4);
+    assert_eq!(
+        delete(&names(), &converged(&desired), true, &[]).critical_path(),
+        // DeleteTrail, then the bucket: lift policy, list, delete, delete.
+        5
+    );
 }
 
 /// The converged account, paused: entry removed, pause recorded.

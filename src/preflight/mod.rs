@@ -224,11 +224,38 @@ pub struct Report {
     pub allowed: usize,
     /// Every call that is not allowed, in action order.
     pub findings: Vec<Finding>,
+    /// What was checked.
+    #[serde(skip)]
+    pub permissions: Vec<Permission>,
 }
 
 impl Report {
     pub fn passed(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// The same check narrowed to `needed`, when it covered all of it.
+    pub fn subset(&self, needed: &[Permission]) -> Option<Report> {
+        if !needed.iter().all(|p| self.permissions.contains(p)) {
+            return None;
+        }
+        let findings: Vec<Finding> = self
+            .findings
+            .iter()
+            .filter(|f| {
+                needed
+                    .iter()
+                    .any(|p| p.action == f.action && p.resource == f.resource)
+            })
+            .cloned()
+            .collect();
+        Some(Report {
+            checked: needed.len(),
+            allowed: needed.len() - findings.len(),
+            findings,
+            permissions: needed.to_vec(),
+            ..self.clone()
+        })
     }
 
     fn from_decisions(
@@ -256,6 +283,7 @@ impl Report {
             checked: permissions.len(),
             allowed: permissions.len() - findings.len(),
             findings,
+            permissions: permissions.to_vec(),
         }
     }
 }

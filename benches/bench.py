@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import boto3
@@ -21,6 +22,7 @@ DELAY_MS = float(os.environ.get("TRAILCTL_BENCH_DELAY_MS", "50"))
 TRAILCTL = os.environ.get("TRAILCTL_BENCH_BINARY", os.path.join(ROOT, "target/release/trailctl"))
 AWS_CLI = os.environ["TRAILCTL_BENCH_AWS_CLI"]
 REGION = "us-east-1"
+PROXY_LOG = os.path.join(ROOT, "target/bench-requests.log")
 READ_PREFIXES = ("Get", "List", "Head", "Describe", "Lookup", "Simulate")
 
 
@@ -30,6 +32,8 @@ def start(cmd, pattern):
     for line in proc.stdout:
         match = re.search(pattern, line)
         if match:
+            # Keep reading: a server whose log pipe fills up stops answering.
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
             return proc, int(match.group(1))
     raise SystemExit(f"{cmd[0]} did not start")
 
@@ -44,6 +48,20 @@ def admin_keys(url):
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
+def warm_up(url):
+    """One read per service before measuring: moto imports a service's backend on
+    its first request (hundreds of ms), a cost real AWS does not have."""
+    kw = dict(endpoint_url=url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    boto3.client("sts", **kw).get_caller_identity()
+    boto3.client("s3", **kw).list_buckets()
+    boto3.client("sns", **kw).list_topics()
+    boto3.client("sqs", **kw).list_queues()
+    boto3.client("cloudtrail", **kw).describe_trails()
+    boto3.client("iam", **kw).list_roles()
+    boto3.client("lambda", **kw).list_functions()
+    boto3.client("logs", **kw).describe_log_groups()
+
+
 def environment(keys, state_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRAILCTL_"))}
     env.update(AWS_ACCESS_KEY_ID=keys[0], AWS_SECRET_ACCESS_KEY=keys[1], AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION,
@@ -52,7 +70,22 @@ def environment(keys, state_dir):
     return env
 
 
+def sequential_round_trips(log):
+    """The longest chain of requests in which each one was sent only after the
+    previous one was answered: round trips as the client waited for them,
+    whatever time the emulator itself spent on each request."""
+    with open(log) as f:
+        requests = sorted(tuple(map(float, line.split())) for line in f if line.strip())
+    open(log, "w").close()
+    depth = []
+    for i, (start, _) in enumerate(requests):
+        before = [depth[j] for j in range(i) if requests[j][1] <= start]
+        depth.append(1 + max(before, default=0))
+    return max(depth, default=0)
+
+
 def trailctl(url, env, *args):
+    open(PROXY_LOG, "w").close()
     started = time.perf_counter()
     out = subprocess.run([TRAILCTL, "-v", "--endpoint-url", url, *args], env=env,
                          capture_output=True, text=True)
@@ -64,6 +97,7 @@ def trailctl(url, env, *args):
     return {
         "wall_s": round(wall, 3),
         "round_trips": round(wall * 1000 / DELAY_MS, 1),
+        "sequential_requests": sequential_round_trips(PROXY_LOG),
         "api_calls": len(calls),
         "mutating_calls": sum(1 for c in calls if not c.startswith(READ_PREFIXES)),
         "lower_bound_round_trips": int(depth.group(1)) if depth else None,
@@ -116,6 +150,7 @@ def aws_cli_pipeline(url, env):
         ["s3api", "put-bucket-notification-configuration", "--bucket", bucket,
          "--notification-configuration", json.dumps(notification)],
     ]
+    open(PROXY_LOG, "w").close()
     started = time.perf_counter()
     for step in steps:
         out = subprocess.run([AWS_CLI, "--endpoint-url", url, "--output", "json", *step], env=env,
@@ -124,7 +159,7 @@ def aws_cli_pipeline(url, env):
             raise SystemExit(f"aws {' '.join(step[:2])} failed:\n{out.stderr}")
     wall = time.perf_counter() - started
     return {"wall_s": round(wall, 3), "round_trips": round(wall * 1000 / DELAY_MS, 1),
-            "api_calls": len(steps), "mutating_calls": len(steps) - 1, "lower_bound_round_trips": None}
+            "sequential_requests": sequential_round_trips(PROXY_LOG), "api_calls": len(steps), "mutating_calls": len(steps) - 1, "lower_bound_round_trips": None}
 
 
 def main():
@@ -132,9 +167,10 @@ def main():
                             r"Running on http://127.0.0.1:(\d+)")
     moto_url = f"http://127.0.0.1:{moto_port}"
     proxy, proxy_port = start([sys.executable, os.path.join(ROOT, "benches/delay_proxy.py"), moto_url,
-                               str(DELAY_MS)], r"port (\d+)")
+                               str(DELAY_MS), PROXY_LOG], r"port (\d+)")
     url = f"http://127.0.0.1:{proxy_port}"
     try:
+        warm_up(moto_url)
         env = environment(admin_keys(moto_url), os.path.join(ROOT, "target/bench-state"))
         subprocess.run(["rm", "-rf", env["TRAILCTL_STATE_DIR"]], check=True)
         results = {}
@@ -149,12 +185,14 @@ def main():
         proxy.kill()
         moto.kill()
 
-    header = f"{'run':<26}{'wall s':>8}{'RTs':>7}{'bound':>7}{'calls':>7}{'mutating':>10}"
-    print(f"delay per request: {DELAY_MS:g} ms\n{header}")
+    header = f"{'run':<26}{'wall s':>8}{'wall/RT':>9}{'chain':>7}{'bound':>7}{'calls':>7}{'mutating':>10}"
+    print(f"delay per request: {DELAY_MS:g} ms; wall/RT = wall time in round trips; chain = the longest"
+          f" sequence of requests each sent after the previous was answered; bound = the plan's"
+          f" dependency chain\n{header}")
     for name, r in results.items():
         bound = r["lower_bound_round_trips"] if r["lower_bound_round_trips"] is not None else "-"
-        print(f"{name:<26}{r['wall_s']:>8.2f}{r['round_trips']:>7.1f}{bound:>7}{r['api_calls']:>7}"
-              f"{r['mutating_calls']:>10}")
+        print(f"{name:<26}{r['wall_s']:>8.2f}{r['round_trips']:>9.1f}{r['sequential_requests']:>7}{bound:>7}"
+              f"{r['api_calls']:>7}{r['mutating_calls']:>10}")
     print(f"AWS CLI sequence / trailctl setup: {ratio:.1f}x")
     report = {"delay_ms": DELAY_MS, "runs": results, "cli_over_trailctl": round(ratio, 2)}
     with open(os.path.join(ROOT, "target/bench.json"), "w") as f:

@@ -1,8 +1,11 @@
 """A loopback HTTP proxy that adds a fixed delay to every request, so that a
 benchmark against the emulator sees round trips as a real region does.
 
-Usage: delay_proxy.py TARGET_URL DELAY_MS  (prints "port N" when listening)
-Each request is handled on its own thread: concurrency is preserved.
+Usage: delay_proxy.py TARGET_URL DELAY_MS [LOG]  (prints "port N" when listening)
+Each request is handled on its own thread: concurrency is preserved. With
+LOG, one line per request is appended to that file: "start end" in seconds
+(monotonic clock), from receiving the request to sending the response; the
+benchmark derives the chain of requests that waited on one another from it.
 """
 
 import http.server
@@ -15,6 +18,8 @@ import requests
 TARGET = sys.argv[1].rstrip("/")
 DELAY = float(sys.argv[2]) / 1000.0
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
+LOG = sys.argv[3] if len(sys.argv) > 3 else None
+log_lock = threading.Lock()
 local = threading.local()
 
 
@@ -22,6 +27,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def forward(self):
+        started = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if not hasattr(local, "session"):
@@ -41,6 +47,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+        self.wfile.flush()
+        if LOG:
+            with log_lock, open(LOG, "a") as log:
+                log.write(f"{started:.6f} {time.monotonic():.6f}\n")
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = forward
 

@@ -92,7 +92,7 @@ def trailctl(url, env, *args):
     wall = time.perf_counter() - started
     if out.returncode not in (0, 10, 11, 12):
         raise SystemExit(f"trailctl {' '.join(args)} failed:\n{out.stderr}")
-    calls = [l.split()[2] for l in out.stderr.splitlines() if l.startswith("aws: ")]
+    calls = [l.split()[-1] for l in out.stderr.splitlines() if l.startswith("aws: ")]
     depth = re.search(r"critical path: (\d+) round trips", out.stderr)
     return {
         "wall_s": round(wall, 3),

@@ -35,6 +35,10 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub iam: aws_sdk_iam::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub calls: CallLog,
     pub region: Region,
 }
@@ -92,6 +96,26 @@ pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
         ),
         cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
             aws_sdk_cloudtrail::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        sqs: aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        lambda: aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        ssm: aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(&sdk)
                 .interceptor(calls.clone())
                 .build(),
         ),
@@ -374,6 +398,15 @@ impl FaultHook {
                 409,
                 "application/xml",
                 format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>"),
+            ),
+            // REST-JSON. Lambda's answer while IAM has not propagated a new
+            // role is this code with this message.
+            "Lambda" => (
+                400,
+                "application/json",
+                format!(
+                    r#"{{"__type":"{code}","message":"The role defined for the function cannot be assumed by Lambda. ({message})"}}"#
+                ),
             ),
             // JSON 1.1.
             "CloudTrail" => (

@@ -160,9 +160,36 @@ pub struct SetupArgs {
     #[arg(long)]
     pub exclude_kms_events: bool,
 
+    /// How new log files reach the collector besides the topic: `sqs`, a
+    /// queue it polls; `https`, a Lambda forwarder that POSTs the records to
+    /// --forward-url. Comma-separate or repeat for both.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "MODE")]
+    pub delivery: Vec<DeliveryMode>,
+
+    /// The collector's https:// endpoint the forwarder POSTs records to. Its
+    /// token is read from TRAILCTL_FORWARD_TOKEN (or stdin), never argv.
+    #[arg(long, value_name = "URL")]
+    pub forward_url: Option<String>,
+
+    /// Read the endpoint's token from stdin instead of TRAILCTL_FORWARD_TOKEN
+    /// (then pass --yes: stdin cannot also answer the confirmation).
+    #[arg(long)]
+    pub forward_token_stdin: bool,
+
+    /// Also deliver the trail to a CloudWatch Logs group whose subscription
+    /// filter sends every event to the forwarder (needs --delivery https).
+    #[arg(long)]
+    pub cloudwatch_logs: bool,
+
     /// Print the plan and stop without changing anything.
     #[arg(long)]
     pub plan: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeliveryMode {
+    Https,
+    Sqs,
 }
 
 #[derive(Debug, Args)]

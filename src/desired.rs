@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 
 use crate::iam::policy::VERSION;
 use crate::inventory::Inventory;
-use crate::resources::{bucket, notification, role, topic, trail, Tags, TAG_KEY};
-use crate::settings::{AccountId, IntegrationName, SetupSettings};
+use crate::resources::{
+    bucket, function, log_group, notification, parameter, queue, role, subscription, topic, trail,
+    Tags, TAG_KEY,
+};
+use crate::settings::{AccountId, Delivery, Forward, IntegrationName, SetupSettings};
 
 /// An integration's identity and every name derived from it.
 #[derive(Debug, Clone)]
@@ -41,7 +44,7 @@ impl Names {
         }
     }
 
-    fn base(&self) -> String {
+    pub fn base(&self) -> String {
         format!("trailctl-{}", self.integration)
     }
     pub fn trail(&self) -> String {
@@ -82,6 +85,78 @@ impl Names {
             self.role()
         )
     }
+    pub fn queue(&self) -> String {
+        self.base()
+    }
+    pub fn dlq(&self) -> String {
+        format!("{}-dlq", self.base())
+    }
+    fn queue_arn_of(&self, name: &str) -> String {
+        format!(
+            "arn:{}:sqs:{}:{}:{name}",
+            self.partition, self.region, self.account
+        )
+    }
+    pub fn queue_arn(&self) -> String {
+        self.queue_arn_of(&self.queue())
+    }
+    pub fn dlq_arn(&self) -> String {
+        self.queue_arn_of(&self.dlq())
+    }
+    pub fn queue_url(&self) -> String {
+        queue::url(&self.partition, &self.region, &self.account, &self.queue())
+    }
+    pub fn dlq_url(&self) -> String {
+        queue::url(&self.partition, &self.region, &self.account, &self.dlq())
+    }
+    pub fn function(&self) -> String {
+        self.base()
+    }
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:{}:lambda:{}:{}:function:{}",
+            self.partition,
+            self.region,
+            self.account,
+            self.function()
+        )
+    }
+    pub fn forwarder_role(&self) -> String {
+        format!("{}-forwarder", self.base())
+    }
+    pub fn trail_logs_role(&self) -> String {
+        format!("{}-cloudtrail-logs", self.base())
+    }
+    pub fn role_arn_of(&self, name: &str) -> String {
+        format!("arn:{}:iam::{}:role/{name}", self.partition, self.account)
+    }
+    /// Lambda's own log group name for the function, created by trailctl
+    /// first so that it has a retention period.
+    pub fn function_log_group(&self) -> String {
+        format!("/aws/lambda/{}", self.function())
+    }
+    pub fn trail_log_group(&self) -> String {
+        format!("/trailctl/{}/cloudtrail", self.integration)
+    }
+    /// A log group's ARN without the `:*` suffix.
+    pub fn log_group_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:logs:{}:{}:log-group:{name}",
+            self.partition, self.region, self.account
+        )
+    }
+    pub fn token_parameter(&self) -> String {
+        format!("/trailctl/{}/forward-token", self.integration)
+    }
+    pub fn token_parameter_arn(&self) -> String {
+        format!(
+            "arn:{}:ssm:{}:{}:parameter{}",
+            self.partition,
+            self.region,
+            self.account,
+            self.token_parameter()
+        )
+    }
     pub fn notification_id(&self) -> String {
         format!("{}{}", notification::ID_PREFIX, self.integration)
     }
@@ -108,6 +183,30 @@ pub struct Desired {
     pub trail: trail::Spec,
     pub notification: notification::Spec,
     pub external_id: String,
+    /// `--delivery sqs`.
+    pub queue: Option<queue::Spec>,
+    /// `--delivery https`.
+    pub forwarder: Option<Forwarder>,
+    /// `--cloudwatch-logs`.
+    pub trail_logs: Option<TrailLogs>,
+    /// The topic's subscriptions to the queue and the function.
+    pub subscriptions: Vec<subscription::Spec>,
+}
+
+/// The Lambda forwarder and what it needs.
+#[derive(Debug, Clone)]
+pub struct Forwarder {
+    pub function: function::Spec,
+    pub role: role::Spec,
+    pub log_group: log_group::Spec,
+    pub token: parameter::Spec,
+}
+
+/// The trail's CloudWatch Logs delivery.
+#[derive(Debug, Clone)]
+pub struct TrailLogs {
+    pub log_group: log_group::Spec,
+    pub role: role::Spec,
 }
 
 pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> Desired {
@@ -130,7 +229,13 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
             name: names.role(),
             arn: names.role_arn(),
             trust: collector_trust(names, settings.collector_account.as_str(), &external_id),
-            permissions: collector_permissions(names, settings.kms_key.as_deref()),
+            policy_name: role::PERMISSIONS_POLICY_NAME,
+            description: "trailctl:log-collector-reads-CloudTrail-logs",
+            permissions: collector_permissions(
+                names,
+                settings.kms_key.as_deref(),
+                settings.delivery.sqs,
+            ),
             tags: names.tags(),
         },
         trail: trail::Spec {
@@ -148,11 +253,229 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
             } else {
                 Vec::new()
             },
+            cloud_watch_logs: settings
+                .delivery
+                .cloudwatch_logs
+                .then(|| trail::CloudWatchLogs {
+                    group_arn: format!("{}:*", names.log_group_arn(&names.trail_log_group())),
+                    role_arn: names.role_arn_of(&names.trail_logs_role()),
+                }),
             tags: names.tags(),
         },
         notification: notification_spec(names),
         external_id,
+        queue: settings.delivery.sqs.then(|| queue_spec(names)),
+        forwarder: settings
+            .delivery
+            .forward
+            .as_ref()
+            .map(|f| forwarder(names, f, &settings.delivery, settings.kms_key.as_deref())),
+        trail_logs: settings.delivery.cloudwatch_logs.then(|| trail_logs(names)),
+        subscriptions: subscriptions(names, &settings.delivery),
     }
+}
+
+pub fn queue_spec(names: &Names) -> queue::Spec {
+    queue::Spec {
+        name: names.queue(),
+        url: names.queue_url(),
+        arn: names.queue_arn(),
+        dlq_name: names.dlq(),
+        dlq_url: names.dlq_url(),
+        dlq_arn: names.dlq_arn(),
+        policy: queue_policy(names),
+        tags: names.tags(),
+    }
+}
+
+/// Only our topic may send to the queue.
+pub fn queue_policy(names: &Names) -> Value {
+    json!({
+        "Version": VERSION,
+        "Statement": [{
+            "Sid": "TrailctlTopicSends",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": names.queue_arn(),
+            "Condition": {"ArnEquals": {"aws:SourceArn": names.topic_arn()}}
+        }]
+    })
+}
+
+/// The topic's subscriptions for the chosen delivery modes.
+pub fn subscriptions(names: &Names, delivery: &Delivery) -> Vec<subscription::Spec> {
+    let mut subs = Vec::new();
+    if delivery.sqs {
+        subs.push(subscription::Spec {
+            topic_arn: names.topic_arn(),
+            protocol: "sqs".into(),
+            endpoint: names.queue_arn(),
+        });
+    }
+    if delivery.forward.is_some() {
+        subs.push(subscription::Spec {
+            topic_arn: names.topic_arn(),
+            protocol: "lambda".into(),
+            endpoint: names.function_arn(),
+        });
+    }
+    subs
+}
+
+/// The statement IDs of the function's invoke permissions.
+pub const SNS_PERMISSION_SID: &str = "trailctl-sns";
+pub const LOGS_PERMISSION_SID: &str = "trailctl-cloudwatch-logs";
+
+fn forwarder(
+    names: &Names,
+    forward: &Forward,
+    delivery: &Delivery,
+    kms_key: Option<&str>,
+) -> Forwarder {
+    let mut permissions = vec![function::Permission {
+        sid: SNS_PERMISSION_SID.into(),
+        principal: "sns.amazonaws.com".into(),
+        source_arn: names.topic_arn(),
+        source_account: names.account.clone(),
+    }];
+    if delivery.cloudwatch_logs {
+        permissions.push(function::Permission {
+            sid: LOGS_PERMISSION_SID.into(),
+            principal: "logs.amazonaws.com".into(),
+            source_arn: format!("{}:*", names.log_group_arn(&names.trail_log_group())),
+            source_account: names.account.clone(),
+        });
+    }
+    Forwarder {
+        function: function::Spec {
+            name: names.function(),
+            arn: names.function_arn(),
+            role_arn: names.role_arn_of(&names.forwarder_role()),
+            environment: vec![
+                (function::URL_VARIABLE.into(), forward.url.clone()),
+                (
+                    function::TOKEN_PARAMETER_VARIABLE.into(),
+                    names.token_parameter(),
+                ),
+            ],
+            permissions,
+            tags: names.tags(),
+        },
+        role: role::Spec {
+            name: names.forwarder_role(),
+            arn: names.role_arn_of(&names.forwarder_role()),
+            policy_name: role::FORWARDER_POLICY_NAME,
+            description: "trailctl:forwarder-reads-log-files-and-posts-them",
+            trust: service_trust(names, "lambda.amazonaws.com", None),
+            permissions: forwarder_permissions(names, kms_key),
+            tags: names.tags(),
+        },
+        log_group: log_group::Spec {
+            name: names.function_log_group(),
+            arn: names.log_group_arn(&names.function_log_group()),
+            retention_days: log_group::RETENTION_DAYS,
+            filter: None,
+            tags: names.tags(),
+        },
+        token: parameter::Spec {
+            name: names.token_parameter(),
+            arn: names.token_parameter_arn(),
+            value: forward.token.clone(),
+            tags: names.tags(),
+        },
+    }
+}
+
+fn trail_logs(names: &Names) -> TrailLogs {
+    let group = names.trail_log_group();
+    TrailLogs {
+        log_group: log_group::Spec {
+            name: group.clone(),
+            arn: names.log_group_arn(&group),
+            retention_days: log_group::RETENTION_DAYS,
+            filter: Some(log_group::Filter {
+                name: names.base(),
+                destination_arn: names.function_arn(),
+            }),
+            tags: names.tags(),
+        },
+        role: role::Spec {
+            name: names.trail_logs_role(),
+            arn: names.role_arn_of(&names.trail_logs_role()),
+            policy_name: role::TRAIL_LOGS_POLICY_NAME,
+            description: "trailctl:CloudTrail-writes-to-CloudWatch-Logs",
+            trust: service_trust(names, "cloudtrail.amazonaws.com", Some(names.trail_arn())),
+            permissions: json!({
+                "Version": VERSION,
+                "Statement": [{
+                    "Sid": "TrailctlWriteTrailLogGroup",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": format!("{}:log-stream:*", names.log_group_arn(&group))
+                }]
+            }),
+            tags: names.tags(),
+        },
+    }
+}
+
+/// A role only `service` may assume, and only on behalf of this account
+/// (and, when given, of this source resource).
+fn service_trust(names: &Names, service: &str, source_arn: Option<String>) -> Value {
+    let mut condition = json!({"StringEquals": {"aws:SourceAccount": names.account}});
+    if let Some(arn) = source_arn {
+        condition["ArnLike"] = json!({"aws:SourceArn": arn});
+    }
+    json!({
+        "Version": VERSION,
+        "Statement": [{
+            "Sid": "TrailctlServiceAssume",
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": condition
+        }]
+    })
+}
+
+/// The forwarder reads the log objects and its token, and writes its own
+/// log group; nothing else.
+fn forwarder_permissions(names: &Names, kms_key: Option<&str>) -> Value {
+    let mut statements = vec![
+        json!({
+            "Sid": "TrailctlReadLogObjects",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": format!("{}/{}*", names.bucket_arn(), names.log_prefix())
+        }),
+        json!({
+            "Sid": "TrailctlReadForwardToken",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": names.token_parameter_arn()
+        }),
+        json!({
+            "Sid": "TrailctlWriteOwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("{}:log-stream:*", names.log_group_arn(&names.function_log_group()))
+        }),
+    ];
+    if let Some(key) = kms_key {
+        statements.push(decrypt_statement(names, key));
+    }
+    json!({"Version": VERSION, "Statement": statements})
+}
+
+fn decrypt_statement(names: &Names, key: &str) -> Value {
+    json!({
+        "Sid": "TrailctlDecryptLogObjects",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key,
+        "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", names.region)}}
+    })
 }
 
 /// trailctl's entry in the bucket's notifications, as setup writes it.
@@ -235,8 +558,9 @@ pub fn collector_trust(names: &Names, collector_account: &str, external_id: &str
     })
 }
 
-/// Read the log objects, nothing else (and decrypt them when SSE-KMS).
-pub fn collector_permissions(names: &Names, kms_key: Option<&str>) -> Value {
+/// Read the log objects, nothing else (and decrypt them when SSE-KMS);
+/// with a queue, receive and delete its messages.
+pub fn collector_permissions(names: &Names, kms_key: Option<&str>, queue: bool) -> Value {
     let mut statements = vec![json!({
         "Sid": "TrailctlReadLogObjects",
         "Effect": "Allow",
@@ -244,15 +568,45 @@ pub fn collector_permissions(names: &Names, kms_key: Option<&str>) -> Value {
         "Resource": format!("{}/{}*", names.bucket_arn(), names.log_prefix())
     })];
     if let Some(key) = kms_key {
+        statements.push(decrypt_statement(names, key));
+    }
+    if queue {
         statements.push(json!({
-            "Sid": "TrailctlDecryptLogObjects",
+            "Sid": "TrailctlReceiveFromQueue",
             "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": key,
-            "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", names.region)}}
+            "Action": [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes"
+            ],
+            "Resource": names.queue_arn()
         }));
     }
     json!({"Version": VERSION, "Statement": statements})
+}
+
+/// The delivery modes the account reflects: a queue, a forwarder (with the
+/// URL it posts to; the stored token is kept), CloudWatch Logs.
+fn delivery_in_place(inventory: &Inventory) -> Delivery {
+    let forward = inventory.function.as_ref().map(|f| Forward {
+        url: f
+            .environment
+            .get(function::URL_VARIABLE)
+            .cloned()
+            .unwrap_or_default(),
+        token: None,
+    });
+    Delivery {
+        sqs: inventory.queue.is_some(),
+        cloudwatch_logs: forward.is_some()
+            && (inventory.trail_log_group.is_some()
+                || inventory
+                    .trail
+                    .as_ref()
+                    .is_some_and(|t| t.cloud_watch_logs.is_some())),
+        forward,
+    }
 }
 
 /// A fresh external ID: 128 random bits, hex-encoded.
@@ -308,6 +662,7 @@ pub fn settings_in_place(inventory: &Inventory) -> (SetupSettings, String) {
         write_only: selector.is_some_and(|s| s.read_write == "WriteOnly"),
         exclude_kms_events: selector
             .is_some_and(|s| s.excluded_sources.iter().any(|x| x == "kms.amazonaws.com")),
+        delivery: delivery_in_place(inventory),
         plan_only: true,
     };
     let external_id = role.and_then(|r| r.external_id()).unwrap_or_default();

@@ -4,14 +4,26 @@
 
 use crate::aws::Clients;
 use crate::desired::Names;
-use crate::resources::{bucket, role, topic, trail};
+use crate::resources::{
+    bucket, function, log_group, parameter, queue, role, subscription, topic, trail,
+};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub bucket: bucket::Observed,
     pub topic: Option<topic::State>,
+    /// The collector role.
     pub role: Option<role::State>,
     pub trail: Option<trail::State>,
+    pub queue: Option<queue::State>,
+    /// Every subscription of the topic (empty when there is no topic).
+    pub subscriptions: Vec<subscription::Observed>,
+    pub function: Option<function::State>,
+    pub forwarder_role: Option<role::State>,
+    pub function_log_group: Option<log_group::State>,
+    pub token: Option<parameter::State>,
+    pub trail_log_group: Option<log_group::State>,
+    pub trail_logs_role: Option<role::State>,
 }
 
 /// Read every resource, all at once.
@@ -28,18 +40,68 @@ pub async fn read_trail(clients: &Clients, names: &Names) -> anyhow::Result<Opti
 }
 
 /// Read everything but the trail; `trail` is left `None` for the caller.
+/// The delivery resources are read whatever the options: a re-run that no
+/// longer asks for one must see it to remove it.
 pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inventory> {
-    let (topic_arn, role_name) = (names.topic_arn(), names.role());
-    let (bucket, topic, role) = tokio::try_join!(
-        bucket::read(&clients.s3, &names.bucket),
-        topic::read(&clients.sns, &topic_arn),
-        role::read(&clients.iam, &role_name),
+    let topic_arn = names.topic_arn();
+    let (queue_url, dlq_url) = (names.queue_url(), names.dlq_url());
+    let (function_log_group, trail_log_group) =
+        (names.function_log_group(), names.trail_log_group());
+    let (function_log_group_arn, trail_log_group_arn) = (
+        names.log_group_arn(&function_log_group),
+        names.log_group_arn(&trail_log_group),
+    );
+    let (collector_role, forwarder_role, trail_logs_role, function_name, token) = (
+        names.role(),
+        names.forwarder_role(),
+        names.trail_logs_role(),
+        names.function(),
+        names.token_parameter(),
+    );
+    let (core, delivery) = tokio::try_join!(
+        async {
+            tokio::try_join!(
+                bucket::read(&clients.s3, &names.bucket),
+                topic::read(&clients.sns, &topic_arn),
+                role::read(&clients.iam, &collector_role, role::PERMISSIONS_POLICY_NAME),
+                subscription::list(&clients.sns, &topic_arn),
+            )
+        },
+        async {
+            tokio::try_join!(
+                queue::read(&clients.sqs, (&queue_url, &dlq_url)),
+                function::read(&clients.lambda, &function_name),
+                role::read(&clients.iam, &forwarder_role, role::FORWARDER_POLICY_NAME),
+                log_group::read(&clients.logs, &function_log_group, &function_log_group_arn),
+                parameter::read(&clients.ssm, &token),
+                log_group::read(&clients.logs, &trail_log_group, &trail_log_group_arn),
+                role::read(&clients.iam, &trail_logs_role, role::TRAIL_LOGS_POLICY_NAME),
+            )
+        },
     )?;
+    let (bucket, topic, role, subscriptions) = core;
+    let (
+        queue,
+        function,
+        forwarder_role,
+        function_log_group,
+        token,
+        trail_log_group,
+        trail_logs_role,
+    ) = delivery;
     Ok(Inventory {
         bucket,
         topic,
         role,
         trail: None,
+        queue,
+        subscriptions: subscriptions.unwrap_or_default(),
+        function,
+        forwarder_role,
+        function_log_group,
+        token,
+        trail_log_group,
+        trail_logs_role,
     })
 }
 

@@ -88,8 +88,48 @@ pub struct SetupSettings {
     pub bucket_name: Option<BucketName>,
     pub write_only: bool,
     pub exclude_kms_events: bool,
+    pub delivery: Delivery,
     pub plan_only: bool,
 }
+
+/// Where the collector receives new log files, besides the topic.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Delivery {
+    pub sqs: bool,
+    pub forward: Option<Forward>,
+    /// The trail also delivers to CloudWatch Logs, forwarded by the function.
+    pub cloudwatch_logs: bool,
+}
+
+/// The Lambda forwarder's endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    pub url: String,
+    /// `None`: keep the token already stored (a re-run).
+    pub token: Option<Secret>,
+}
+
+/// A secret value: never printed, not even by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The environment variable the forwarder's token is read from.
+pub const FORWARD_TOKEN_VARIABLE: &str = "TRAILCTL_FORWARD_TOKEN";
 
 #[derive(Debug, Clone)]
 pub struct DeleteSettings {
@@ -433,8 +473,85 @@ fn setup_settings(a: cli::SetupArgs) -> Result<SetupSettings, InvalidInput> {
             .transpose()?,
         write_only: a.write_only,
         exclude_kms_events: a.exclude_kms_events,
+        delivery: parse_delivery(
+            &a.delivery,
+            a.forward_url.as_deref(),
+            a.cloudwatch_logs,
+            || read_token(a.forward_token_stdin),
+        )?,
         plan_only: a.plan,
     })
+}
+
+/// The token from stdin (when asked) or the environment; empty is none.
+fn read_token(from_stdin: bool) -> Result<Option<Secret>, InvalidInput> {
+    let value = if from_stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            InvalidInput::new(format!("--forward-token-stdin: cannot read stdin: {e}"))
+        })?;
+        text
+    } else {
+        std::env::var(FORWARD_TOKEN_VARIABLE).unwrap_or_default()
+    };
+    let value = value.trim_end_matches(['\r', '\n']);
+    Ok((!value.is_empty()).then(|| Secret::new(value)))
+}
+
+fn parse_delivery(
+    modes: &[cli::DeliveryMode],
+    forward_url: Option<&str>,
+    cloudwatch_logs: bool,
+    token: impl FnOnce() -> Result<Option<Secret>, InvalidInput>,
+) -> Result<Delivery, InvalidInput> {
+    let https = modes.contains(&cli::DeliveryMode::Https);
+    let forward = match (https, forward_url) {
+        (true, None) => {
+            return Err(InvalidInput::new(
+                "--delivery https needs --forward-url https://… (the collector's endpoint)",
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(InvalidInput::new(
+                "--forward-url is only used with --delivery https",
+            ))
+        }
+        (true, Some(url)) => Some(Forward {
+            url: parse_forward_url(url)?,
+            token: token()?,
+        }),
+        (false, None) => None,
+    };
+    if cloudwatch_logs && forward.is_none() {
+        return Err(InvalidInput::new(
+            "--cloudwatch-logs sends the log group to the forwarder: add --delivery https --forward-url …",
+        ));
+    }
+    Ok(Delivery {
+        sqs: modes.contains(&cli::DeliveryMode::Sqs),
+        forward,
+        cloudwatch_logs,
+    })
+}
+
+/// An https:// URL with a host: the records and the token travel over it.
+fn parse_forward_url(value: &str) -> Result<String, InvalidInput> {
+    let bad = |why: &str| InvalidInput::new(format!("--forward-url `{value}`: {why}"));
+    let url = url::Url::parse(value).map_err(|e| bad(&e.to_string()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => return Err(bad(
+            "http:// is refused: the records and the token would travel unencrypted; use https://",
+        )),
+        other => return Err(bad(&format!("the scheme must be https, not {other}"))),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials in the URL would be stored in plain text; pass the token through TRAILCTL_FORWARD_TOKEN"));
+    }
+    Ok(url.to_string())
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use aws_sdk_s3::types::NotificationConfiguration;
 
 use crate::desired::{Desired, Names};
 use crate::inventory::Inventory;
-use crate::resources::{bucket, notification, role, topic, trail};
+use crate::resources::{
+    bucket, function, log_group, notification, parameter, queue, role, subscription, topic, trail,
+};
 use crate::settings::{AccountId, IntegrationName, SetupSettings};
 
 pub fn names() -> Names {
@@ -27,6 +29,7 @@ pub fn settings() -> SetupSettings {
         bucket_name: None,
         write_only: false,
         exclude_kms_events: false,
+        delivery: Default::default(),
         plan_only: false,
     }
 }
@@ -68,14 +71,76 @@ pub fn converged(desired: &Desired) -> Inventory {
             global_service_events: true,
             log_file_validation: true,
             logging: true,
+            cloud_watch_logs: desired.trail.cloud_watch_logs.clone(),
             event_selectors: vec![trail::Selector {
                 read_write: "All".into(),
                 management_events: true,
                 excluded_sources: vec![],
                 data_resources: 0,
             }],
-            tags,
+            tags: tags.clone(),
             delivery: trail::Delivery::default(),
         }),
+        queue: desired.queue.as_ref().map(|q| queue::State {
+            policy: Some(q.policy.clone()),
+            encrypted: true,
+            redrive: Some(q.redrive_policy()),
+            retention_seconds: Some(queue::RETENTION_SECONDS),
+            dlq_exists: true,
+            tags: tags.clone(),
+        }),
+        subscriptions: desired
+            .subscriptions
+            .iter()
+            .map(|s| subscription::Observed {
+                arn: format!("{}:sub", s.topic_arn),
+                protocol: s.protocol.clone(),
+                endpoint: s.endpoint.clone(),
+            })
+            .collect(),
+        function: desired.forwarder.as_ref().map(|f| function::State {
+            role_arn: f.function.role_arn.clone(),
+            runtime: function::RUNTIME.into(),
+            handler: function::HANDLER.into(),
+            memory_mb: function::MEMORY_MB,
+            timeout_seconds: function::TIMEOUT_SECONDS,
+            environment: f.function.environment.iter().cloned().collect(),
+            code_sha256: function::code_sha256(&function::package()),
+            permissions: f.function.permissions.clone(),
+            tags: tags.clone(),
+        }),
+        forwarder_role: desired.forwarder.as_ref().map(|f| role_state(&f.role)),
+        function_log_group: desired
+            .forwarder
+            .as_ref()
+            .map(|f| log_group_state(&f.log_group)),
+        token: desired.forwarder.as_ref().map(|f| parameter::State {
+            value: f.token.value.clone().unwrap_or_default(),
+            secure: true,
+            tags: tags.clone(),
+        }),
+        trail_log_group: desired
+            .trail_logs
+            .as_ref()
+            .map(|t| log_group_state(&t.log_group)),
+        trail_logs_role: desired.trail_logs.as_ref().map(|t| role_state(&t.role)),
+    }
+}
+
+fn role_state(spec: &role::Spec) -> role::State {
+    role::State {
+        trust: Some(spec.trust.clone()),
+        permissions: Some(spec.permissions.clone()),
+        other_inline: vec![],
+        attached: vec![],
+        tags: spec.tags.clone(),
+    }
+}
+
+fn log_group_state(spec: &log_group::Spec) -> log_group::State {
+    log_group::State {
+        retention_days: Some(spec.retention_days),
+        filters: spec.filter.iter().cloned().collect(),
+        tags: spec.tags.clone(),
     }
 }

@@ -24,7 +24,7 @@ PREFIX = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/"
 @pytest.fixture(scope="module")
 def emulator():
     """A fresh moto server on a free loopback port for this module."""
-    server = os.path.join(os.path.dirname(sys.executable), "moto_server")
+    server = os.path.join(os.path.dirname(__file__), "../../scripts/moto-server")
     proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     for line in proc.stdout:

@@ -89,11 +89,11 @@ impl Journal {
     }
 
     /// The kinds an interrupted run was creating under these names.
-    pub fn adopted(&self, name_of: impl Fn(Kind) -> String) -> Vec<Kind> {
+    pub fn adopted(&self, names_of: impl Fn(Kind) -> Vec<String>) -> Vec<Kind> {
         self.entries
             .creating
             .iter()
-            .filter(|e| name_of(e.kind) == e.name)
+            .filter(|e| names_of(e.kind).contains(&e.name))
             .map(|e| e.kind)
             .collect()
     }

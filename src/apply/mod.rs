@@ -18,7 +18,9 @@ use thiserror::Error;
 use crate::aws::Clients;
 use crate::output::Printer;
 use crate::plan::{Action, Op, Plan, Step};
-use crate::resources::{bucket, notification, role, topic, trail, Kind};
+use crate::resources::{
+    bucket, function, log_group, notification, parameter, queue, role, subscription, topic, trail,
+};
 use journal::Journal;
 
 /// An apply that failed; what was undone is already undone.
@@ -73,6 +75,29 @@ pub async fn run_op(clients: &Clients, op: &Op) -> anyhow::Result<()> {
         Op::SetNotification { bucket, config, .. } => {
             notification::put(&clients.s3, bucket, config.clone()).await
         }
+        Op::CreateQueue(spec) => queue::create(&clients.sqs, spec).await,
+        Op::UpdateQueue(spec, settings) => queue::update(&clients.sqs, spec, settings).await,
+        Op::DeleteQueue { url, dlq_url } => queue::delete(&clients.sqs, url, dlq_url).await,
+        Op::CreateSubscription(spec) => subscription::create(&clients.sns, spec).await.map(drop),
+        Op::DeleteSubscription {
+            topic_arn,
+            endpoint,
+        } => subscription::delete(&clients.sns, topic_arn, endpoint).await,
+        Op::CreateParameter(spec) => parameter::create(&clients.ssm, spec).await,
+        Op::UpdateParameter(spec, settings) => {
+            parameter::update(&clients.ssm, spec, settings).await
+        }
+        Op::DeleteParameter { name } => parameter::delete(&clients.ssm, name).await,
+        Op::CreateLogGroup(spec) => log_group::create(&clients.logs, spec).await,
+        Op::UpdateLogGroup(spec, settings) => {
+            log_group::update(&clients.logs, spec, settings).await
+        }
+        Op::DeleteLogGroup { name } => log_group::delete(&clients.logs, name).await,
+        Op::CreateFunction(spec) => function::create(&clients.lambda, spec).await,
+        Op::UpdateFunction(spec, settings) => {
+            function::update(&clients.lambda, spec, settings).await
+        }
+        Op::DeleteFunction { name } => function::delete(&clients.lambda, name).await,
     }
 }
 
@@ -85,7 +110,7 @@ pub async fn apply(
 ) -> Result<(), ApplyFailed> {
     let runnable: Vec<&Step> = plan.steps.iter().filter(|s| s.op.is_some()).collect();
     let mut pending: Vec<usize> = (0..runnable.len()).collect();
-    let mut in_flight: HashSet<Kind> = HashSet::new();
+    let mut in_flight: HashSet<usize> = HashSet::new();
     let mut undo: Vec<(String, Op)> = Vec::new();
     let mut running = FuturesUnordered::new();
     let mut failure: Option<(String, anyhow::Error)> = None;
@@ -94,14 +119,12 @@ pub async fn apply(
         if failure.is_none() {
             // Start every step whose prerequisites in this plan are done.
             // A prerequisite not in the plan (no change) is satisfied.
-            let unfinished: HashSet<Kind> = pending
-                .iter()
-                .map(|&i| runnable[i].kind)
-                .chain(in_flight.iter().copied())
-                .collect();
-            let (ready, waiting): (Vec<usize>, Vec<usize>) = pending
-                .iter()
-                .partition(|&&i| runnable[i].after().iter().all(|k| !unfinished.contains(k)));
+            let unfinished: Vec<usize> = pending.iter().chain(in_flight.iter()).copied().collect();
+            let (ready, waiting): (Vec<usize>, Vec<usize>) = pending.iter().partition(|&&i| {
+                unfinished
+                    .iter()
+                    .all(|&j| i == j || !Plan::waits_for(runnable[i], runnable[j]))
+            });
             pending = waiting;
             for i in ready {
                 let step = runnable[i];
@@ -116,18 +139,18 @@ pub async fn apply(
                     }
                 }
                 printer.progress_start(&describe(step));
-                in_flight.insert(step.kind);
+                in_flight.insert(i);
                 running.push(async move {
                     let started = Instant::now();
                     let result = run_op(clients, op).await;
-                    (step, result, started.elapsed())
+                    (i, step, result, started.elapsed())
                 });
             }
         }
-        let Some((step, result, elapsed)) = running.next().await else {
+        let Some((i, step, result, elapsed)) = running.next().await else {
             break;
         };
-        in_flight.remove(&step.kind);
+        in_flight.remove(&i);
         match result {
             Ok(()) => {
                 printer.progress_done(&describe(step), elapsed);

@@ -1,7 +1,7 @@
 //! `trailctl delete`: remove what the integration owns, keeping the log
 //! bucket unless `--delete-logs`.
 
-use super::setup::name_of;
+use super::setup::names_of;
 use crate::apply::journal::Journal;
 use crate::aws::Clients;
 use crate::desired::Names;
@@ -28,7 +28,7 @@ pub async fn run(
     let inventory =
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
-    let adopted = journal.adopted(|kind| name_of(&names, kind));
+    let adopted = journal.adopted(|kind| names_of(&names, kind));
     let plan = plan::delete(&names, &inventory, settings.delete_logs, &adopted);
     if !printer.is_json() {
         let heading = format!(

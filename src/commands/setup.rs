@@ -23,6 +23,12 @@ pub struct CollectorSettings {
     pub region: String,
     pub partition: String,
     pub account: String,
+    /// `--delivery sqs`: the queue the collector polls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_url: Option<String>,
+    /// `--delivery https`: where the forwarder posts the records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_url: Option<String>,
 }
 
 pub async fn run(
@@ -47,7 +53,7 @@ pub async fn run(
     );
     BucketName::parse("the default bucket name (use --bucket-name)", &names.bucket)?;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
-    let adopted = journal.adopted(|kind| name_of(&names, kind));
+    let adopted = journal.adopted(|kind| names_of(&names, kind));
 
     let early = super::start_check(global, clients, &caller, &names);
     let inventory = inventory::read(clients, &names).await?;
@@ -76,6 +82,8 @@ pub async fn run(
         region: names.region.clone(),
         partition: names.partition.clone(),
         account: names.account.clone(),
+        queue_url: desired.queue.as_ref().map(|q| q.url.clone()),
+        forward_url: settings.delivery.forward.as_ref().map(|f| f.url.clone()),
     };
     if !printer.is_json() {
         super::show_plan(global, printer, &plan, &heading);
@@ -112,20 +120,37 @@ pub async fn run(
     Ok(())
 }
 
-/// The name a resource kind has in this integration (for the journal).
-pub fn name_of(names: &Names, kind: Kind) -> String {
+/// The names resources of a kind have in this integration, as the plan
+/// names its steps (for the journal).
+pub fn names_of(names: &Names, kind: Kind) -> Vec<String> {
     match kind {
-        Kind::Bucket => names.bucket.clone(),
-        Kind::Topic => names.topic(),
-        Kind::Role => names.role(),
-        Kind::Trail => names.trail(),
-        Kind::Notification => names.notification_id(),
+        Kind::Bucket => vec![names.bucket.clone()],
+        Kind::Topic => vec![names.topic()],
+        Kind::Role => vec![
+            names.role(),
+            names.forwarder_role(),
+            names.trail_logs_role(),
+        ],
+        Kind::Trail => vec![names.trail()],
+        Kind::Notification => vec![names.notification_id()],
+        Kind::Queue => vec![names.queue()],
+        Kind::Subscription => Vec::new(),
+        Kind::Parameter => vec![names.token_parameter()],
+        Kind::LogGroup => vec![names.function_log_group(), names.trail_log_group()],
+        Kind::Function => vec![names.function()],
     }
 }
 
 fn render_collector(c: &CollectorSettings) -> String {
-    format!(
+    let mut text = format!(
         "\nGive the collector these settings:\n  role ARN     {}\n  external ID  {}\n  bucket       {}\n  key prefix   {}\n  topic ARN    {}\n  region       {}\n  partition    {}\n  account      {}",
         c.role_arn, c.external_id, c.bucket, c.key_prefix, c.topic_arn, c.region, c.partition, c.account
-    )
+    );
+    if let Some(url) = &c.queue_url {
+        text.push_str(&format!("\n  queue URL    {url}"));
+    }
+    if let Some(url) = &c.forward_url {
+        text.push_str(&format!("\n  records are POSTed to {url}"));
+    }
+    text
 }

@@ -30,6 +30,14 @@ pub enum Scope {
     /// The caller's own IAM identity, read by the preflight.
     CallerPermissions,
     Trails,
+    Queues,
+    Functions,
+    LogGroups,
+    /// `logs:DescribeLogGroups` is authorised on the listing, not a group.
+    LogGroupListing,
+    ForwardTokens,
+    /// `iam:PassRole`, only to Lambda and CloudTrail.
+    PassRoles,
 }
 
 impl Scope {
@@ -38,8 +46,14 @@ impl Scope {
             Scope::LogBuckets => "TrailctlLogBuckets",
             Scope::LogObjects => "TrailctlEmptyLogBucketsOnDeleteLogs",
             Scope::Topics => "TrailctlTopics",
-            Scope::CollectorRoles => "TrailctlCollectorRoles",
+            Scope::CollectorRoles => "TrailctlRoles",
             Scope::Trails => "TrailctlTrails",
+            Scope::Queues => "TrailctlQueues",
+            Scope::Functions => "TrailctlForwarderFunctions",
+            Scope::LogGroups => "TrailctlLogGroups",
+            Scope::LogGroupListing => "TrailctlFindLogGroups",
+            Scope::ForwardTokens => "TrailctlForwardTokens",
+            Scope::PassRoles => "TrailctlPassRolesToLambdaAndCloudTrail",
             Scope::CallerPermissions => "TrailctlPreflightReadsCallersOwnPermissions",
         }
     }
@@ -47,12 +61,20 @@ impl Scope {
 
 /// Which statement covers `action` when called on a resource of `kind`.
 pub fn scope_of(kind: Kind, action: &str) -> Scope {
+    if action == "iam:PassRole" {
+        return Scope::PassRoles;
+    }
     match kind {
         Kind::Bucket if bucket::OBJECT_ACTIONS.contains(&action) => Scope::LogObjects,
         Kind::Bucket | Kind::Notification => Scope::LogBuckets,
-        Kind::Topic => Scope::Topics,
+        Kind::Topic | Kind::Subscription => Scope::Topics,
         Kind::Role => Scope::CollectorRoles,
         Kind::Trail => Scope::Trails,
+        Kind::Queue => Scope::Queues,
+        Kind::Function => Scope::Functions,
+        Kind::LogGroup if action == "logs:DescribeLogGroups" => Scope::LogGroupListing,
+        Kind::LogGroup => Scope::LogGroups,
+        Kind::Parameter => Scope::ForwardTokens,
     }
 }
 
@@ -102,6 +124,20 @@ impl Target {
         format!("trailctl-{}", self.integration.as_deref().unwrap_or("*"))
     }
 
+    /// The roles: the collector's first, then the two trailctl passes to a
+    /// service (the forwarder's execution role, CloudTrail's for
+    /// CloudWatch Logs); `trailctl-*` covers all three for any integration.
+    fn roles(&self) -> Vec<String> {
+        match &self.integration {
+            Some(_) => vec![
+                self.base(),
+                format!("{}-forwarder", self.base()),
+                format!("{}-cloudtrail-logs", self.base()),
+            ],
+            None => vec![self.base(), self.base()],
+        }
+    }
+
     /// The log bucket: the chosen one, the default name of this integration
     /// (`?` for each digit of an unknown account, so that `prod` does not
     /// also cover `prod-eu`), or any trailctl bucket.
@@ -123,8 +159,48 @@ impl Target {
         match scope {
             Scope::LogBuckets => vec![format!("arn:{p}:s3:::{}", self.bucket())],
             Scope::LogObjects => vec![format!("arn:{p}:s3:::{}/*", self.bucket())],
-            Scope::Topics => vec![format!("arn:{p}:sns:{region}:{account}:{}", self.base())],
-            Scope::CollectorRoles => vec![format!("arn:{p}:iam::{account}:role/{}", self.base())],
+            // The topic, and its subscriptions (Unsubscribe).
+            Scope::Topics => {
+                let topic = format!("arn:{p}:sns:{region}:{account}:{}", self.base());
+                vec![topic.clone(), format!("{topic}:*")]
+            }
+            Scope::CollectorRoles => self
+                .roles()
+                .iter()
+                .map(|r| format!("arn:{p}:iam::{account}:role/{r}"))
+                .collect(),
+            Scope::PassRoles => self
+                .roles()
+                .iter()
+                .skip(1)
+                .map(|r| format!("arn:{p}:iam::{account}:role/{r}"))
+                .collect(),
+            Scope::Queues => {
+                let queue = format!("arn:{p}:sqs:{region}:{account}:{}", self.base());
+                vec![queue.clone(), format!("{queue}-dlq")]
+            }
+            Scope::Functions => vec![format!(
+                "arn:{p}:lambda:{region}:{account}:function:{}",
+                self.base()
+            )],
+            Scope::LogGroups => {
+                let name = self.integration.as_deref().unwrap_or("*");
+                [
+                    format!("/aws/lambda/{}", self.base()),
+                    format!("/trailctl/{name}/cloudtrail"),
+                ]
+                .iter()
+                .flat_map(|g| {
+                    let arn = format!("arn:{p}:logs:{region}:{account}:log-group:{g}");
+                    [arn.clone(), format!("{arn}:*")]
+                })
+                .collect()
+            }
+            Scope::LogGroupListing => vec![format!("arn:{p}:logs:{region}:{account}:log-group:*")],
+            Scope::ForwardTokens => vec![format!(
+                "arn:{p}:ssm:{region}:{account}:parameter/trailctl/{}/forward-token",
+                self.integration.as_deref().unwrap_or("*")
+            )],
             Scope::Trails => vec![format!(
                 "arn:{p}:cloudtrail:{region}:{account}:trail/{}",
                 self.base()
@@ -146,7 +222,12 @@ impl Target {
     /// The ARN one call of `action` on `kind` acts on (the first resource of
     /// its statement; concrete for a [`Target::for_names`]).
     pub fn resource_for(&self, kind: Kind, action: &str) -> String {
-        self.resources(scope_of(kind, action)).remove(0)
+        let mut resources = self.resources(scope_of(kind, action));
+        // The trail passes CloudTrail's role, the function the forwarder's.
+        if kind == Kind::Trail && action == "iam:PassRole" {
+            return resources.pop().unwrap_or_default();
+        }
+        resources.remove(0)
     }
 }
 
@@ -207,12 +288,19 @@ pub fn document(target: &Target) -> Value {
                 [one] => json!(one),
                 _ => json!(resources),
             };
-            json!({
+            let mut statement = json!({
                 "Sid": s.sid,
                 "Effect": "Allow",
                 "Action": s.actions,
                 "Resource": resource,
-            })
+            });
+            if s.scope == Scope::PassRoles {
+                statement["Condition"] = json!({"StringEquals": {"iam:PassedToService": [
+                    "cloudtrail.amazonaws.com",
+                    "lambda.amazonaws.com"
+                ]}});
+            }
+            statement
         })
         .collect();
     json!({"Version": super::policy::VERSION, "Statement": statements})
@@ -288,7 +376,39 @@ pub fn reason(action: &str) -> Option<&'static str> {
         "cloudtrail:PutEventSelectors" => "record management events (all, or write-only)",
         "cloudtrail:StartLogging" => "turn logging on",
         "cloudtrail:StopLogging" => "`pause --stop-logging` only: stop the trail trailctl owns",
-        "cloudtrail:UpdateTrail" => "restore the trail's settings (bucket, multi-region, validation, KMS)",
+        "cloudtrail:UpdateTrail" => "restore the trail's settings (bucket, multi-region, validation, CloudWatch Logs)",
+        "iam:PassRole" => "give the forwarder its execution role, and CloudTrail its role for CloudWatch Logs",
+        "sns:ListSubscriptionsByTopic" => "find the topic's subscriptions to trailctl's queue and forwarder",
+        "sns:Subscribe" => "subscribe the queue (raw delivery) or the forwarder to the topic",
+        "sns:Unsubscribe" => "remove trailctl's subscriptions when a delivery mode is dropped",
+        "sqs:CreateQueue" => "create the queue the collector polls, and its dead-letter queue (`--delivery sqs`)",
+        "sqs:DeleteQueue" => "delete the queue and its dead-letter queue",
+        "sqs:GetQueueAttributes" => "read the queue's policy, encryption and redrive policy",
+        "sqs:ListQueueTags" => "read the ownership tag of the queue",
+        "sqs:SetQueueAttributes" => "restore the queue's policy, encryption, redrive and retention",
+        "sqs:TagQueue" => "tag the queues as owned by the integration",
+        "lambda:AddPermission" => "let the topic (and the CloudWatch Logs group) invoke the forwarder",
+        "lambda:CreateFunction" => "create the forwarder function (`--delivery https`)",
+        "lambda:DeleteFunction" => "delete the forwarder function",
+        "lambda:GetFunction" => "read the forwarder's configuration and code hash",
+        "lambda:GetPolicy" => "read who may invoke the forwarder",
+        "lambda:RemovePermission" => "replace an invoke permission whose terms changed",
+        "lambda:TagResource" => "tag the forwarder as owned by the integration",
+        "lambda:UpdateFunctionCode" => "deploy the forwarder's code when the embedded source changed",
+        "lambda:UpdateFunctionConfiguration" => "restore the forwarder's runtime, memory, timeout, role and endpoint",
+        "logs:CreateLogGroup" => "create the forwarder's log group, and the trail's with `--cloudwatch-logs`",
+        "logs:DeleteLogGroup" => "delete those log groups",
+        "logs:DescribeLogGroups" => "read the log groups' retention",
+        "logs:DescribeSubscriptionFilters" => "read the trail log group's subscription to the forwarder",
+        "logs:ListTagsForResource" => "read the ownership tag of the log groups",
+        "logs:PutRetentionPolicy" => "set how long the log groups keep events",
+        "logs:PutSubscriptionFilter" => "send the trail's log group to the forwarder",
+        "logs:TagResource" => "tag the log groups as owned by the integration",
+        "ssm:AddTagsToResource" => "tag the token parameter as owned by the integration",
+        "ssm:DeleteParameter" => "delete the forwarder's token",
+        "ssm:GetParameter" => "compare the stored forwarder token with the one given (decrypted)",
+        "ssm:ListTagsForResource" => "read the ownership tag of the token parameter",
+        "ssm:PutParameter" => "store the forwarder's endpoint token as a SecureString",
         _ => return None,
     })
 }

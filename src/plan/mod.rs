@@ -15,7 +15,8 @@ pub use pause::{pause, resume};
 use crate::desired::{Desired, Names};
 use crate::inventory::Inventory;
 use crate::resources::{
-    bucket, notification, owned_by, role, topic, trail, FieldChange, Kind, Tags, TAG_KEY,
+    bucket, function, log_group, notification, owned_by, parameter, queue, role, subscription,
+    topic, trail, FieldChange, Kind, Tags, TAG_KEY,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,6 +79,32 @@ pub enum Op {
     StartLogging {
         name: String,
     },
+    CreateQueue(queue::Spec),
+    UpdateQueue(queue::Spec, Vec<queue::Setting>),
+    DeleteQueue {
+        url: String,
+        dlq_url: String,
+    },
+    CreateSubscription(subscription::Spec),
+    DeleteSubscription {
+        topic_arn: String,
+        endpoint: String,
+    },
+    CreateParameter(parameter::Spec),
+    UpdateParameter(parameter::Spec, Vec<parameter::Setting>),
+    DeleteParameter {
+        name: String,
+    },
+    CreateLogGroup(log_group::Spec),
+    UpdateLogGroup(log_group::Spec, Vec<log_group::Setting>),
+    DeleteLogGroup {
+        name: String,
+    },
+    CreateFunction(function::Spec),
+    UpdateFunction(function::Spec, Vec<function::Setting>),
+    DeleteFunction {
+        name: String,
+    },
     /// Write the bucket's whole notification configuration; `previous` is
     /// what it was, so that adding our entry can be undone exactly.
     SetNotification {
@@ -114,6 +141,23 @@ impl Op {
                 config: previous.clone(),
                 previous: config.clone(),
             },
+            Op::CreateQueue(spec) => Op::DeleteQueue {
+                url: spec.url.clone(),
+                dlq_url: spec.dlq_url.clone(),
+            },
+            Op::CreateSubscription(spec) => Op::DeleteSubscription {
+                topic_arn: spec.topic_arn.clone(),
+                endpoint: spec.endpoint.clone(),
+            },
+            Op::CreateParameter(spec) => Op::DeleteParameter {
+                name: spec.name.clone(),
+            },
+            Op::CreateLogGroup(spec) => Op::DeleteLogGroup {
+                name: spec.name.clone(),
+            },
+            Op::CreateFunction(spec) => Op::DeleteFunction {
+                name: spec.name.clone(),
+            },
             _ => return None,
         })
     }
@@ -134,6 +178,13 @@ impl Op {
             // Create, then selectors and logging at once.
             Op::CreateTrail(_) => 2,
             Op::UpdateTrail(_, settings) => settings.len(),
+            // The dead-letter queue, then the queue that names it.
+            Op::CreateQueue(_) => 2,
+            // List the topic's subscriptions, unsubscribe ours.
+            Op::DeleteSubscription { .. } => 2,
+            // Create, then retention and filter (or permissions) at once.
+            Op::CreateLogGroup(_) | Op::CreateFunction(_) => 2,
+            Op::UpdateFunction(_, settings) => settings.len(),
             _ => 1,
         }
     }
@@ -162,14 +213,57 @@ impl Op {
                 .flat_map(|s| s.iam_actions().iter().copied())
                 .collect(),
             Op::DeleteRole { .. } => role::DELETE_ACTIONS.to_vec(),
-            Op::CreateTrail(_) => trail::CREATE_ACTIONS.to_vec(),
-            Op::UpdateTrail(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
+            // Naming a role for CloudWatch Logs passes it to CloudTrail.
+            Op::CreateTrail(spec) => {
+                let mut actions = trail::CREATE_ACTIONS.to_vec();
+                if spec.cloud_watch_logs.is_some() {
+                    actions.push("iam:PassRole");
+                }
+                actions
+            }
+            Op::UpdateTrail(spec, settings) => {
+                let mut actions: Vec<_> = settings.iter().map(|s| s.iam_action()).collect();
+                if spec.cloud_watch_logs.is_some()
+                    && settings.contains(&trail::Setting::Configuration)
+                {
+                    actions.push("iam:PassRole");
+                }
+                actions
+            }
             Op::DeleteTrail { .. } => trail::DELETE_ACTIONS.to_vec(),
             Op::SetNotification { .. } => notification::WRITE_ACTIONS.to_vec(),
             Op::TagTopic { .. } => vec!["sns:TagResource"],
             Op::UntagTopic { .. } => vec!["sns:UntagResource"],
             Op::StopLogging { .. } => trail::STOP_ACTIONS.to_vec(),
             Op::StartLogging { .. } => vec!["cloudtrail:StartLogging"],
+            Op::CreateQueue(_) => queue::CREATE_ACTIONS.to_vec(),
+            Op::UpdateQueue(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
+            Op::DeleteQueue { .. } => queue::DELETE_ACTIONS.to_vec(),
+            Op::CreateSubscription(_) => subscription::CREATE_ACTIONS.to_vec(),
+            Op::DeleteSubscription { .. } => {
+                [subscription::READ_ACTIONS, subscription::DELETE_ACTIONS].concat()
+            }
+            Op::CreateParameter(_) => parameter::CREATE_ACTIONS.to_vec(),
+            Op::UpdateParameter(_, settings) => {
+                let mut actions: Vec<_> = settings.iter().map(|s| s.iam_action()).collect();
+                if settings.contains(&parameter::Setting::Value) {
+                    actions.push("ssm:GetParameter");
+                }
+                actions
+            }
+            Op::DeleteParameter { .. } => parameter::DELETE_ACTIONS.to_vec(),
+            Op::CreateLogGroup(_) => log_group::CREATE_ACTIONS.to_vec(),
+            Op::UpdateLogGroup(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
+            Op::DeleteLogGroup { .. } => log_group::DELETE_ACTIONS.to_vec(),
+            Op::CreateFunction(_) => function::CREATE_ACTIONS.to_vec(),
+            Op::UpdateFunction(_, settings) => {
+                let mut actions: Vec<_> = settings.iter().map(|s| s.iam_action()).collect();
+                if settings.contains(&function::Setting::Configuration) {
+                    actions.push("iam:PassRole");
+                }
+                actions
+            }
+            Op::DeleteFunction { .. } => function::DELETE_ACTIONS.to_vec(),
         }
     }
 }
@@ -217,16 +311,42 @@ impl Step {
         self
     }
 
-    /// The kinds whose steps must finish before this one starts: CloudTrail
-    /// checks the bucket policy at CreateTrail, S3 sends a test event to the
-    /// topic at PutBucketNotificationConfiguration; tearing down goes the
-    /// other way.
+    /// The kinds whose steps of the same direction must finish before this
+    /// one starts: CloudTrail checks the bucket policy (and the CloudWatch
+    /// Logs role) at CreateTrail, S3 sends a test event to the topic at
+    /// PutBucketNotificationConfiguration, Lambda checks its role at
+    /// CreateFunction, a subscription needs its endpoint; tearing down goes
+    /// the other way. In a plan with both, every removal waits for every
+    /// build step (see [`Plan::waits_for`]).
     pub fn after(&self) -> &'static [Kind] {
+        let trail_logs = match &self.op {
+            Some(Op::CreateTrail(spec) | Op::UpdateTrail(spec, _)) => {
+                spec.cloud_watch_logs.is_some()
+            }
+            _ => false,
+        };
+        let log_group_filter = matches!(
+            &self.op,
+            Some(Op::CreateLogGroup(spec) | Op::UpdateLogGroup(spec, _)) if spec.filter.is_some()
+        );
         match (self.direction, self.kind) {
+            (Direction::Build, Kind::Trail) if trail_logs => {
+                &[Kind::Bucket, Kind::LogGroup, Kind::Role]
+            }
             (Direction::Build, Kind::Trail) => &[Kind::Bucket],
             (Direction::Build, Kind::Notification) => &[Kind::Bucket, Kind::Topic],
+            (Direction::Build, Kind::Function) => &[Kind::Role, Kind::Parameter],
+            (Direction::Build, Kind::LogGroup) if log_group_filter => &[Kind::Function],
+            (Direction::Build, Kind::Subscription) => {
+                &[Kind::Topic, Kind::Queue, Kind::Function, Kind::LogGroup]
+            }
             (Direction::TearDown, Kind::Bucket) => &[Kind::Trail, Kind::Notification],
-            (Direction::TearDown, Kind::Topic) => &[Kind::Notification],
+            (Direction::TearDown, Kind::Topic) => &[Kind::Notification, Kind::Subscription],
+            (Direction::TearDown, Kind::Queue) => &[Kind::Subscription],
+            (Direction::TearDown, Kind::LogGroup) => &[Kind::Trail],
+            (Direction::TearDown, Kind::Function) => &[Kind::Subscription, Kind::LogGroup],
+            (Direction::TearDown, Kind::Parameter) => &[Kind::Function],
+            (Direction::TearDown, Kind::Role) => &[Kind::Function, Kind::Trail],
             _ => &[],
         }
     }
@@ -304,42 +424,47 @@ impl Plan {
         self.steps.iter().all(|s| s.op.is_none())
     }
 
+    /// Does `step` have to wait for `other`? Within one direction, by
+    /// [`Step::after`]; a removal waits for every build step, so that
+    /// nothing is removed while a step that stops using it is still to run.
+    pub fn waits_for(step: &Step, other: &Step) -> bool {
+        if other.op.is_none() {
+            return false;
+        }
+        match (step.direction, other.direction) {
+            (a, b) if a == b => step.after().contains(&other.kind),
+            (Direction::TearDown, Direction::Build) => true,
+            _ => false,
+        }
+    }
+
     /// The longest chain of dependent calls, in round trips: the fewest any
     /// executor needs to apply this plan.
     pub fn critical_path(&self) -> usize {
-        fn length(plan: &Plan, step: &Step) -> usize {
-            step.op.as_ref().map_or(0, Op::round_trips)
-                + step
-                    .after()
-                    .iter()
-                    .filter_map(|k| plan.steps.iter().find(|s| s.kind == *k && s.op.is_some()))
-                    .map(|s| length(plan, s))
-                    .max()
-                    .unwrap_or(0)
-        }
-        self.steps
-            .iter()
-            .map(|s| length(self, s))
-            .max()
-            .unwrap_or(0)
+        self.longest(&|step| step.op.as_ref().map_or(0, Op::round_trips))
     }
 
     /// The length of the longest chain of dependent steps: the fewest
     /// rounds any executor needs.
     pub fn dependency_depth(&self) -> usize {
-        fn depth(plan: &Plan, step: &Step) -> usize {
-            1 + step
-                .after()
-                .iter()
-                .filter_map(|k| plan.steps.iter().find(|s| s.kind == *k && s.op.is_some()))
-                .map(|s| depth(plan, s))
-                .max()
-                .unwrap_or(0)
+        self.longest(&|step| usize::from(step.op.is_some()))
+    }
+
+    fn longest(&self, cost: &dyn Fn(&Step) -> usize) -> usize {
+        fn length(plan: &Plan, step: &Step, cost: &dyn Fn(&Step) -> usize) -> usize {
+            cost(step)
+                + plan
+                    .steps
+                    .iter()
+                    .filter(|other| Plan::waits_for(step, other))
+                    .map(|other| length(plan, other, cost))
+                    .max()
+                    .unwrap_or(0)
         }
         self.steps
             .iter()
             .filter(|s| s.op.is_some())
-            .map(|s| depth(self, s))
+            .map(|s| length(self, s, cost))
             .max()
             .unwrap_or(0)
     }
@@ -580,7 +705,410 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         ]),
     );
 
+    delivery_steps(names, desired, inventory, adopted, &mut steps);
     Plan { steps }
+}
+
+/// A resource that exists only with some options: built to its spec when
+/// wanted; removed when it is not and is ours; otherwise not in the plan.
+#[allow(clippy::too_many_arguments)]
+fn optional_step<Spec: Clone, State, S: Clone + PartialEq>(
+    kind: Kind,
+    name: &str,
+    integration: &str,
+    adopted: Adopted,
+    wanted: Option<Spec>,
+    state: Option<&State>,
+    tags_of: impl Fn(&State) -> &Tags,
+    set_tags: impl Fn(&mut Spec, Tags),
+    spec_tags: impl Fn(&Spec) -> &Tags,
+    diff: impl Fn(&Spec, &State) -> Vec<(S, FieldChange)>,
+    create: impl Fn(Spec) -> Op,
+    update: impl Fn(Spec, Vec<S>) -> Op,
+    delete: Op,
+) -> Option<Step> {
+    match wanted {
+        Some(mut spec) => {
+            if let Some(state) = state {
+                let merged = merged_tags(spec_tags(&spec), tags_of(state));
+                set_tags(&mut spec, merged);
+            }
+            let diff = state.map(|st| (tags_of(st), diff(&spec, st)));
+            Some(build_step(
+                kind,
+                name,
+                diff,
+                adopted.contains(&kind),
+                integration,
+                || create(spec.clone()),
+                |settings| update(spec.clone(), dedup(settings)),
+            ))
+        }
+        None => state
+            .filter(|st| owned_by(tags_of(st), integration) || adopted.contains(&kind))
+            .map(|_| {
+                Step::new(kind, name, Action::Delete, Direction::TearDown)
+                    .with_op(delete)
+                    .with_note("no longer part of this integration's options")
+            }),
+    }
+}
+
+fn role_step(
+    name: &str,
+    integration: &str,
+    adopted: Adopted,
+    wanted: Option<role::Spec>,
+    state: Option<&role::State>,
+) -> Option<Step> {
+    optional_step(
+        Kind::Role,
+        name,
+        integration,
+        adopted,
+        wanted,
+        state,
+        |s| &s.tags,
+        |spec, tags| spec.tags = tags,
+        |spec| &spec.tags,
+        |spec, st| role::diff(spec, st, integration),
+        Op::CreateRole,
+        Op::UpdateRole,
+        Op::DeleteRole { name: name.into() },
+    )
+}
+
+fn log_group_step(
+    name: &str,
+    integration: &str,
+    adopted: Adopted,
+    wanted: Option<log_group::Spec>,
+    state: Option<&log_group::State>,
+) -> Option<Step> {
+    optional_step(
+        Kind::LogGroup,
+        name,
+        integration,
+        adopted,
+        wanted,
+        state,
+        |s| &s.tags,
+        |spec, tags| spec.tags = tags,
+        |spec| &spec.tags,
+        |spec, st| log_group::diff(spec, st, integration),
+        Op::CreateLogGroup,
+        Op::UpdateLogGroup,
+        Op::DeleteLogGroup { name: name.into() },
+    )
+}
+
+/// The queue, the forwarder and the trail's CloudWatch Logs delivery, and
+/// the topic's subscriptions to them.
+fn delivery_steps(
+    names: &Names,
+    desired: &Desired,
+    inventory: &Inventory,
+    adopted: Adopted,
+    steps: &mut Vec<Step>,
+) {
+    let integration = names.integration.as_str();
+    let forwarder = desired.forwarder.as_ref();
+    let trail_logs = desired.trail_logs.as_ref();
+
+    steps.extend(
+        optional_step(
+            Kind::Queue,
+            &names.queue(),
+            integration,
+            adopted,
+            desired.queue.clone(),
+            inventory.queue.as_ref(),
+            |s| &s.tags,
+            |spec, tags| spec.tags = tags,
+            |spec| &spec.tags,
+            |spec, st| queue::diff(spec, st, integration),
+            Op::CreateQueue,
+            Op::UpdateQueue,
+            Op::DeleteQueue {
+                url: names.queue_url(),
+                dlq_url: names.dlq_url(),
+            },
+        )
+        .map(|step| {
+            step.with_create_fields(vec![
+                FieldChange::new("dead-letter queue", "", names.dlq()),
+                FieldChange::new("encryption", "", "SQS-managed (SSE-SQS)"),
+                FieldChange::new("senders", "", format!("only the topic {}", names.topic())),
+            ])
+        }),
+    );
+
+    steps.extend(role_step(
+        &names.forwarder_role(),
+        integration,
+        adopted,
+        forwarder.map(|f| f.role.clone()),
+        inventory.forwarder_role.as_ref(),
+    ));
+    steps.extend(log_group_step(
+        &names.function_log_group(),
+        integration,
+        adopted,
+        forwarder.map(|f| f.log_group.clone()),
+        inventory.function_log_group.as_ref(),
+    ));
+
+    // The token: a first setup must be given one; a re-run keeps it.
+    let token_step = match (forwarder, &inventory.token) {
+        (Some(f), None) if f.token.value.is_none() => Some(
+            Step::new(
+                Kind::Parameter,
+                names.token_parameter(),
+                Action::Conflict,
+                Direction::Build,
+            )
+            .with_note(format!(
+                "the forwarder needs the endpoint's token: set {} or pass --forward-token-stdin",
+                crate::settings::FORWARD_TOKEN_VARIABLE
+            )),
+        ),
+        _ => optional_step(
+            Kind::Parameter,
+            &names.token_parameter(),
+            integration,
+            adopted,
+            forwarder.map(|f| f.token.clone()),
+            inventory.token.as_ref(),
+            |s| &s.tags,
+            |spec, tags| spec.tags = tags,
+            |spec| &spec.tags,
+            |spec, st| parameter::diff(spec, st, integration),
+            Op::CreateParameter,
+            Op::UpdateParameter,
+            Op::DeleteParameter {
+                name: names.token_parameter(),
+            },
+        )
+        .map(|step| step.with_create_fields(vec![FieldChange::new("type", "", "SecureString")])),
+    };
+    steps.extend(token_step);
+
+    steps.extend(
+        optional_step(
+            Kind::Function,
+            &names.function(),
+            integration,
+            adopted,
+            forwarder.map(|f| f.function.clone()),
+            inventory.function.as_ref(),
+            |s| &s.tags,
+            |spec, tags| spec.tags = tags,
+            |spec| &spec.tags,
+            |spec, st| function::diff(spec, st, integration),
+            Op::CreateFunction,
+            Op::UpdateFunction,
+            Op::DeleteFunction {
+                name: names.function(),
+            },
+        )
+        .map(|step| {
+            step.with_create_fields(vec![
+                FieldChange::new(
+                    "runtime",
+                    "",
+                    format!(
+                        "{} {} MB {} s",
+                        function::RUNTIME,
+                        function::MEMORY_MB,
+                        function::TIMEOUT_SECONDS
+                    ),
+                ),
+                FieldChange::new(
+                    "posts to",
+                    "",
+                    forwarder
+                        .and_then(|f| f.function.environment.first())
+                        .map(|(_, url)| url.clone())
+                        .unwrap_or_default(),
+                ),
+            ])
+        }),
+    );
+
+    steps.extend(role_step(
+        &names.trail_logs_role(),
+        integration,
+        adopted,
+        trail_logs.map(|t| t.role.clone()),
+        inventory.trail_logs_role.as_ref(),
+    ));
+    steps.extend(log_group_step(
+        &names.trail_log_group(),
+        integration,
+        adopted,
+        trail_logs.map(|t| t.log_group.clone()),
+        inventory.trail_log_group.as_ref(),
+    ));
+
+    // Subscriptions: ours are those whose endpoint is our queue or function.
+    let topic_ok = steps.iter().any(|s| {
+        s.kind == Kind::Topic
+            && matches!(s.action, Action::Create | Action::Update | Action::NoChange)
+    });
+    for spec in &desired.subscriptions {
+        let present = inventory
+            .subscriptions
+            .iter()
+            .any(|o| o.protocol == spec.protocol && o.endpoint == spec.endpoint);
+        let step = if present {
+            Step::new(
+                Kind::Subscription,
+                spec.label(),
+                Action::NoChange,
+                Direction::Build,
+            )
+        } else if !topic_ok {
+            Step::new(
+                Kind::Subscription,
+                spec.label(),
+                Action::Conflict,
+                Direction::Build,
+            )
+            .with_note("needs the topic, which is in conflict")
+        } else {
+            Step::new(
+                Kind::Subscription,
+                spec.label(),
+                Action::Create,
+                Direction::Build,
+            )
+            .with_op(Op::CreateSubscription(spec.clone()))
+            .with_changes(vec![FieldChange::new(
+                "raw message delivery",
+                "",
+                if spec.protocol == "sqs" { "on" } else { "n/a" },
+            )])
+        };
+        steps.push(step);
+    }
+    for ours in [names.queue_arn(), names.function_arn()] {
+        let wanted = desired.subscriptions.iter().any(|s| s.endpoint == ours);
+        if let Some(found) = inventory.subscriptions.iter().find(|o| o.endpoint == ours) {
+            if !wanted {
+                let label = format!(
+                    "{} {}",
+                    found.protocol,
+                    ours.rsplit(':').next().unwrap_or_default()
+                );
+                steps.push(
+                    Step::new(
+                        Kind::Subscription,
+                        label,
+                        Action::Delete,
+                        Direction::TearDown,
+                    )
+                    .with_op(Op::DeleteSubscription {
+                        topic_arn: names.topic_arn(),
+                        endpoint: ours.clone(),
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// The delivery resources `delete` removes: subscriptions to our
+/// endpoints, then what carries our tag.
+fn delivery_teardown(
+    names: &Names,
+    inventory: &Inventory,
+    adopted: Adopted,
+    steps: &mut Vec<Step>,
+) {
+    let integration = names.integration.as_str();
+    for ours in [names.queue_arn(), names.function_arn()] {
+        if let Some(found) = inventory.subscriptions.iter().find(|o| o.endpoint == ours) {
+            let label = format!(
+                "{} {}",
+                found.protocol,
+                ours.rsplit(':').next().unwrap_or_default()
+            );
+            steps.push(
+                Step::new(
+                    Kind::Subscription,
+                    label,
+                    Action::Delete,
+                    Direction::TearDown,
+                )
+                .with_op(Op::DeleteSubscription {
+                    topic_arn: names.topic_arn(),
+                    endpoint: ours.clone(),
+                }),
+            );
+        }
+    }
+    let owned = |kind: Kind, tags: &Tags| owned_by(tags, integration) || adopted.contains(&kind);
+    let mut remove = |kind: Kind, name: String, tags: Option<&Tags>, op: Op| {
+        if let Some(tags) = tags {
+            let step = Step::new(kind, &name, Action::Delete, Direction::TearDown);
+            steps.push(if owned(kind, tags) {
+                step.with_op(op)
+            } else {
+                Step {
+                    action: Action::Keep,
+                    ..step
+                }
+                .with_note(not_owned_note(tags, integration))
+            });
+        }
+    };
+    remove(
+        Kind::Queue,
+        names.queue(),
+        inventory.queue.as_ref().map(|s| &s.tags),
+        Op::DeleteQueue {
+            url: names.queue_url(),
+            dlq_url: names.dlq_url(),
+        },
+    );
+    remove(
+        Kind::Function,
+        names.function(),
+        inventory.function.as_ref().map(|s| &s.tags),
+        Op::DeleteFunction {
+            name: names.function(),
+        },
+    );
+    remove(
+        Kind::Parameter,
+        names.token_parameter(),
+        inventory.token.as_ref().map(|s| &s.tags),
+        Op::DeleteParameter {
+            name: names.token_parameter(),
+        },
+    );
+    for (name, state) in [
+        (names.function_log_group(), &inventory.function_log_group),
+        (names.trail_log_group(), &inventory.trail_log_group),
+    ] {
+        remove(
+            Kind::LogGroup,
+            name.clone(),
+            state.as_ref().map(|s| &s.tags),
+            Op::DeleteLogGroup { name },
+        );
+    }
+    for (name, state) in [
+        (names.forwarder_role(), &inventory.forwarder_role),
+        (names.trail_logs_role(), &inventory.trail_logs_role),
+    ] {
+        remove(
+            Kind::Role,
+            name.clone(),
+            state.as_ref().map(|s| &s.tags),
+            Op::DeleteRole { name },
+        );
+    }
 }
 
 fn collector_of(role: &role::Spec) -> String {
@@ -681,6 +1209,7 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
             Op::DeleteRole { name: names.role() },
         ));
     }
+    delivery_teardown(names, inventory, adopted, &mut steps);
     Plan { steps }
 }
 

@@ -327,12 +327,7 @@ fn delete_plans() {
 #[test]
 fn dependency_order_is_data() {
     let desired = desired(&names(), &settings(), "ext".into());
-    let empty = Inventory {
-        bucket: bucket::Observed::Absent,
-        topic: None,
-        role: None,
-        trail: None,
-    };
+    let empty = Inventory::default();
     let build = setup(&names(), &desired, &empty, &[]);
     let after = |plan: &Plan, kind| {
         plan.steps
@@ -355,19 +350,17 @@ fn dependency_order_is_data() {
         after(&teardown, Kind::Bucket),
         [Kind::Trail, Kind::Notification]
     );
-    assert_eq!(after(&teardown, Kind::Topic), [Kind::Notification]);
+    assert_eq!(
+        after(&teardown, Kind::Topic),
+        [Kind::Notification, Kind::Subscription]
+    );
     assert_eq!(teardown.dependency_depth(), 2);
 }
 
 #[test]
 fn creates_are_undone_and_the_plan_lists_its_iam_actions() {
     let desired = desired(&names(), &settings(), "ext".into());
-    let empty = Inventory {
-        bucket: bucket::Observed::Absent,
-        topic: None,
-        role: None,
-        trail: None,
-    };
+    let empty = Inventory::default();
     let plan = setup(&names(), &desired, &empty, &[]);
     for step in &plan.steps {
         assert!(

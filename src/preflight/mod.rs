@@ -147,6 +147,16 @@ pub fn context_for(
         ("aws:PrincipalArn".to_owned(), vec![caller.arn.clone()]),
         ("aws:SecureTransport".to_owned(), vec!["true".to_owned()]),
     ]);
+    // The service each passed role goes to: CloudTrail gets the role for
+    // CloudWatch Logs, Lambda the forwarder's.
+    if permission.action == "iam:PassRole" {
+        let service = if permission.resource.ends_with("-cloudtrail-logs") {
+            "cloudtrail.amazonaws.com"
+        } else {
+            "lambda.amazonaws.com"
+        };
+        context.insert("iam:PassedToService".into(), vec![service.to_owned()]);
+    }
     // IAM is global: its requested region is the partition's, not ours.
     if !permission.action.starts_with("iam:") {
         context.insert("aws:RequestedRegion".into(), vec![region.to_owned()]);

@@ -7,7 +7,6 @@ use super::*;
 use crate::iam::bundled;
 use crate::iam::eval::NamedPolicy;
 use crate::inventory::Inventory;
-use crate::resources::bucket;
 use crate::settings::{AccountId, IntegrationName, SetupSettings};
 
 fn names() -> Names {
@@ -38,15 +37,11 @@ fn first_setup() -> Plan {
         bucket_name: None,
         write_only: false,
         exclude_kms_events: false,
+        delivery: Default::default(),
         plan_only: false,
     };
     let desired = crate::desired::desired(&names(), &settings, "ext".into());
-    let empty = Inventory {
-        bucket: bucket::Observed::Absent,
-        topic: None,
-        role: None,
-        trail: None,
-    };
+    let empty = Inventory::default();
     crate::plan::setup(&names(), &desired, &empty, &[])
 }
 
@@ -184,8 +179,9 @@ fn another_integrations_policy_does_not_cover_this_one() {
         bundled::document(&other),
         &for_plan(&first_setup(), &names()),
     );
-    // Only reading roles is allowed across integrations (the preflight
-    // reads the caller's own role); nothing that changes anything.
+    // Only reading roles (the preflight reads the caller's own role) and
+    // listing log groups (authorised account-wide) are allowed across
+    // integrations; nothing that changes anything.
     let refused: Vec<_> = report.findings.iter().map(|f| f.action).collect();
     let allowed: Vec<_> = for_plan(&first_setup(), &names())
         .into_iter()
@@ -198,7 +194,8 @@ fn another_integrations_policy_does_not_cover_this_one() {
             "iam:GetRole",
             "iam:GetRolePolicy",
             "iam:ListAttachedRolePolicies",
-            "iam:ListRolePolicies"
+            "iam:ListRolePolicies",
+            "logs:DescribeLogGroups"
         ]
     );
 }

@@ -57,8 +57,9 @@ pub struct State {
     pub notification: NotificationConfiguration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Observed {
+    #[default]
     Absent,
     Present(Box<State>),
     /// The name exists but this account cannot read it (another account owns it).

@@ -8,8 +8,13 @@
 //! these lists).
 
 pub mod bucket;
+pub mod function;
+pub mod log_group;
 pub mod notification;
+pub mod parameter;
+pub mod queue;
 pub mod role;
+pub mod subscription;
 pub mod topic;
 pub mod trail;
 
@@ -27,6 +32,11 @@ pub enum Kind {
     Role,
     Notification,
     Trail,
+    Queue,
+    Subscription,
+    Parameter,
+    LogGroup,
+    Function,
 }
 
 impl Kind {
@@ -37,6 +47,11 @@ impl Kind {
             Kind::Role => "role",
             Kind::Notification => "notification",
             Kind::Trail => "trail",
+            Kind::Queue => "queue",
+            Kind::Subscription => "subscription",
+            Kind::Parameter => "token parameter",
+            Kind::LogGroup => "log group",
+            Kind::Function => "function",
         }
     }
 }
@@ -60,12 +75,17 @@ impl FieldChange {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Bucket,
         Kind::Topic,
         Kind::Role,
         Kind::Notification,
         Kind::Trail,
+        Kind::Queue,
+        Kind::Subscription,
+        Kind::Parameter,
+        Kind::LogGroup,
+        Kind::Function,
     ];
 
     /// The actions reading this kind calls (every command reads first).
@@ -76,6 +96,11 @@ impl Kind {
             Kind::Role => role::READ_ACTIONS,
             Kind::Notification => notification::READ_ACTIONS,
             Kind::Trail => trail::READ_ACTIONS,
+            Kind::Queue => queue::READ_ACTIONS,
+            Kind::Subscription => subscription::READ_ACTIONS,
+            Kind::Parameter => parameter::READ_ACTIONS,
+            Kind::LogGroup => log_group::READ_ACTIONS,
+            Kind::Function => function::READ_ACTIONS,
         }
     }
 
@@ -115,6 +140,41 @@ impl Kind {
                 &trail::Setting::ALL.map(trail::Setting::iam_action),
                 trail::DELETE_ACTIONS,
                 trail::STOP_ACTIONS,
+                trail::PASS_ROLE_ACTIONS,
+            ]
+            .concat(),
+            Kind::Queue => [
+                queue::READ_ACTIONS,
+                queue::CREATE_ACTIONS,
+                &queue::Setting::ALL.map(queue::Setting::iam_action),
+                queue::DELETE_ACTIONS,
+            ]
+            .concat(),
+            Kind::Subscription => [
+                subscription::READ_ACTIONS,
+                subscription::CREATE_ACTIONS,
+                subscription::DELETE_ACTIONS,
+            ]
+            .concat(),
+            Kind::Parameter => [
+                parameter::READ_ACTIONS,
+                parameter::CREATE_ACTIONS,
+                &parameter::Setting::ALL.map(parameter::Setting::iam_action),
+                parameter::DELETE_ACTIONS,
+            ]
+            .concat(),
+            Kind::LogGroup => [
+                log_group::READ_ACTIONS,
+                log_group::CREATE_ACTIONS,
+                &log_group::Setting::ALL.map(|s| s.iam_action()),
+                log_group::DELETE_ACTIONS,
+            ]
+            .concat(),
+            Kind::Function => [
+                function::READ_ACTIONS,
+                function::CREATE_ACTIONS,
+                function::UPDATE_ACTIONS,
+                function::DELETE_ACTIONS,
             ]
             .concat(),
         };

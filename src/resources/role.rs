@@ -1,9 +1,11 @@
-//! The collector role: assumed only by the collector's account with the
-//! external ID, allowed only to read the log objects.
+//! IAM roles: the collector role (assumed only by the collector's account
+//! with the external ID, allowed only to read the log objects and receive
+//! from the queue), the forwarder's execution role and the role CloudTrail
+//! assumes to write to CloudWatch Logs.
 //!
-//! The role's permissions are exactly one inline policy
-//! ([`PERMISSIONS_POLICY_NAME`]); any other policy found on an owned role is
-//! drift that widens what the collector can do, so the plan removes it.
+//! A role's permissions are exactly one inline policy (its spec's
+//! `policy_name`); any other policy found on an owned role is drift that
+//! widens what the role can do, so the plan removes it.
 
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
@@ -15,12 +17,23 @@ use super::{tag_change, FieldChange, Tags};
 use crate::aws::{error_code, AwsResultExt};
 use crate::iam::policy;
 
+/// The collector role's inline policy.
 pub const PERMISSIONS_POLICY_NAME: &str = "trailctl-read-logs";
+/// The forwarder's execution role's inline policy.
+pub const FORWARDER_POLICY_NAME: &str = "trailctl-forwarder";
+/// The inline policy of the role CloudTrail assumes for CloudWatch Logs.
+pub const TRAIL_LOGS_POLICY_NAME: &str = "trailctl-write-log-group";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Spec {
     pub name: String,
     pub arn: String,
+    /// The one inline policy's name.
+    pub policy_name: &'static str,
+    /// No spaces: the emulator's signature check re-encodes form values
+    /// with '+' for a space where the SDK signed '%20', and the IAM-enforced
+    /// tests must be able to create these roles.
+    pub description: &'static str,
     pub trust: Value,
     pub permissions: Value,
     pub tags: Tags,
@@ -103,7 +116,7 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
         changes.push((Setting::Trust, change));
     }
     for change in policy::statement_changes(
-        &format!("inline policy {PERMISSIONS_POLICY_NAME}"),
+        &format!("inline policy {}", spec.policy_name),
         state.permissions.as_ref(),
         &spec.permissions,
     ) {
@@ -127,37 +140,34 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
     changes
 }
 
-pub async fn read(iam: &Client, name: &str) -> anyhow::Result<Option<State>> {
-    let role = match iam.get_role().role_name(name).send().await {
+pub async fn read(iam: &Client, name: &str, policy_name: &str) -> anyhow::Result<Option<State>> {
+    // One round: the policy reads go out with GetRole instead of after it.
+    // When the role does not exist they fail too, and GetRole's answer wins.
+    let (role, permissions, inline, attached) = tokio::join!(
+        iam.get_role().role_name(name).send(),
+        iam.get_role_policy()
+            .role_name(name)
+            .policy_name(policy_name)
+            .send(),
+        list_inline(iam, name),
+        list_attached(iam, name),
+    );
+    let role = match role {
         Ok(out) => out.role,
         Err(e) if error_code(&e) == Some("NoSuchEntity") => return Ok(None),
         Err(e) => return Err(crate::aws::aws_error(format!("iam:GetRole {name}"), e)),
     };
     let Some(role) = role else { return Ok(None) };
-    let (permissions, inline, attached) = tokio::try_join!(
-        async {
-            match iam
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(PERMISSIONS_POLICY_NAME)
-                .send()
-                .await
-            {
-                Ok(out) => Ok(policy::parse(out.policy_document())),
-                Err(e) if error_code(&e) == Some("NoSuchEntity") => Ok(None),
-                Err(e) => Err(crate::aws::aws_error("iam:GetRolePolicy", e)),
-            }
-        },
-        list_inline(iam, name),
-        list_attached(iam, name),
-    )?;
+    let permissions = match permissions {
+        Ok(out) => policy::parse(out.policy_document()),
+        Err(e) if error_code(&e) == Some("NoSuchEntity") => None,
+        Err(e) => return Err(crate::aws::aws_error("iam:GetRolePolicy", e)),
+    };
+    let (inline, attached) = (inline?, attached?);
     Ok(Some(State {
         trust: role.assume_role_policy_document().and_then(policy::parse),
         permissions,
-        other_inline: inline
-            .into_iter()
-            .filter(|n| n != PERMISSIONS_POLICY_NAME)
-            .collect(),
+        other_inline: inline.into_iter().filter(|n| n != policy_name).collect(),
         attached,
         tags: role
             .tags()
@@ -213,10 +223,7 @@ pub async fn create(iam: &Client, spec: &Spec) -> anyhow::Result<()> {
     iam.create_role()
         .role_name(&spec.name)
         .assume_role_policy_document(spec.trust.to_string())
-        // No spaces: the emulator's signature check re-encodes form values
-        // with '+' for a space where the SDK signed '%20', and the IAM-enforced
-        // tests must be able to create this role.
-        .description("trailctl:log-collector-reads-CloudTrail-logs")
+        .description(spec.description)
         .set_tags(Some(iam_tags(&spec.tags)?))
         .send()
         .await
@@ -227,7 +234,7 @@ pub async fn create(iam: &Client, spec: &Spec) -> anyhow::Result<()> {
 async fn put_permissions(iam: &Client, spec: &Spec) -> anyhow::Result<()> {
     iam.put_role_policy()
         .role_name(&spec.name)
-        .policy_name(PERMISSIONS_POLICY_NAME)
+        .policy_name(spec.policy_name)
         .policy_document(spec.permissions.to_string())
         .send()
         .await
@@ -310,7 +317,16 @@ pub async fn delete(iam: &Client, name: &str) -> anyhow::Result<()> {
     let lists = tokio::try_join!(list_inline(iam, name), list_attached(iam, name));
     let (inline, attached) = match lists {
         Ok(lists) => lists,
-        Err(_) if read(iam, name).await?.is_none() => return Ok(()),
+        Err(_)
+            if iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .is_err_and(|e| error_code(&e) == Some("NoSuchEntity")) =>
+        {
+            return Ok(())
+        }
         Err(e) => return Err(e),
     };
     remove_policies(iam, name, &inline, &attached).await?;

@@ -89,7 +89,12 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
 }
 
 pub async fn read(sns: &Client, arn: &str) -> anyhow::Result<Option<State>> {
-    let attributes = match sns.get_topic_attributes().topic_arn(arn).send().await {
+    // One round: the tags are asked for alongside the attributes.
+    let (attributes, tags) = tokio::join!(
+        sns.get_topic_attributes().topic_arn(arn).send(),
+        sns.list_tags_for_resource().resource_arn(arn).send(),
+    );
+    let attributes = match attributes {
         Ok(out) => out.attributes().cloned().unwrap_or_default(),
         Err(e) if error_code(&e) == Some("NotFound") => return Ok(None),
         Err(e) => {
@@ -99,11 +104,7 @@ pub async fn read(sns: &Client, arn: &str) -> anyhow::Result<Option<State>> {
             ))
         }
     };
-    let tags = sns
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
+    let tags = tags
         .aws(format!("sns:ListTagsForResource {arn}"))?
         .tags()
         .iter()

@@ -17,7 +17,16 @@ pub struct Spec {
     pub read_write: String,
     /// Management event sources not recorded (`kms.amazonaws.com`).
     pub excluded_sources: Vec<String>,
+    /// `--cloudwatch-logs`: the log group (ARN ending `:*`) and the role
+    /// CloudTrail assumes to write to it.
+    pub cloud_watch_logs: Option<CloudWatchLogs>,
     pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CloudWatchLogs {
+    pub group_arn: String,
+    pub role_arn: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -28,6 +37,7 @@ pub struct State {
     pub global_service_events: bool,
     pub log_file_validation: bool,
     pub logging: bool,
+    pub cloud_watch_logs: Option<CloudWatchLogs>,
     pub event_selectors: Vec<Selector>,
     pub tags: Tags,
     pub delivery: Delivery,
@@ -107,6 +117,16 @@ pub const CREATE_ACTIONS: &[&str] = &[
     "cloudtrail:StartLogging",
 ];
 pub const DELETE_ACTIONS: &[&str] = &["cloudtrail:DeleteTrail"];
+
+/// What CloudTrail answers while a just-written bucket policy or a
+/// just-created CloudWatch Logs role is not yet visible to it: retried.
+const PROPAGATION_ERRORS: &[&str] = &[
+    "InsufficientS3BucketPolicyException",
+    "InvalidCloudWatchLogsRoleArnException",
+    "CloudWatchLogsDeliveryUnavailableException",
+];
+/// Naming the CloudWatch Logs role (`--cloudwatch-logs`) passes it.
+pub const PASS_ROLE_ACTIONS: &[&str] = &["iam:PassRole"];
 /// `pause --stop-logging`.
 pub const STOP_ACTIONS: &[&str] = &["cloudtrail:StopLogging"];
 
@@ -157,6 +177,18 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
     }
     if !state.log_file_validation {
         config("log file validation", flag(false).into(), flag(true).into());
+    }
+    if state.cloud_watch_logs != spec.cloud_watch_logs {
+        let show_cwl = |c: &Option<CloudWatchLogs>| {
+            c.as_ref()
+                .map(|c| format!("{} via {}", c.group_arn, c.role_arn))
+                .unwrap_or_else(|| "(none)".into())
+        };
+        config(
+            "CloudWatch Logs",
+            show_cwl(&state.cloud_watch_logs),
+            show_cwl(&spec.cloud_watch_logs),
+        );
     }
     let want = wanted_selector(spec);
     if state.event_selectors != [want.clone()] {
@@ -234,6 +266,16 @@ pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<S
         multi_region: trail.is_multi_region_trail().unwrap_or(false),
         global_service_events: trail.include_global_service_events().unwrap_or(false),
         log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
+        cloud_watch_logs: match (
+            non_empty(trail.cloud_watch_logs_log_group_arn()),
+            non_empty(trail.cloud_watch_logs_role_arn()),
+        ) {
+            (Some(group_arn), Some(role_arn)) => Some(CloudWatchLogs {
+                group_arn,
+                role_arn,
+            }),
+            _ => None,
+        },
         logging: status.is_logging().unwrap_or(false),
         delivery: Delivery {
             latest_delivery_time: status.latest_delivery_time().and_then(rfc3339),
@@ -300,13 +342,20 @@ fn trail_tags(tags: &Tags) -> anyhow::Result<Vec<Tag>> {
 pub async fn create(ct: &Client, spec: &Spec) -> anyhow::Result<()> {
     // CloudTrail checks the bucket policy at CreateTrail; a policy written
     // a moment ago may not be visible to it yet.
-    crate::aws::retry_on(&["InsufficientS3BucketPolicyException"], || async {
+    // Likewise a role for CloudWatch Logs created a moment ago.
+    crate::aws::retry_on(PROPAGATION_ERRORS, || async {
         ct.create_trail()
             .name(&spec.name)
             .s3_bucket_name(&spec.bucket)
             .is_multi_region_trail(true)
             .include_global_service_events(true)
             .enable_log_file_validation(true)
+            .set_cloud_watch_logs_log_group_arn(
+                spec.cloud_watch_logs.as_ref().map(|c| c.group_arn.clone()),
+            )
+            .set_cloud_watch_logs_role_arn(
+                spec.cloud_watch_logs.as_ref().map(|c| c.role_arn.clone()),
+            )
             .set_tags_list(Some(trail_tags(&spec.tags)?))
             .send()
             .await
@@ -342,16 +391,23 @@ pub async fn update(ct: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::R
                     .aws(what)?;
             }
             Setting::Configuration => {
-                ct.update_trail()
-                    .name(&spec.name)
-                    .s3_bucket_name(&spec.bucket)
-                    .s3_key_prefix("")
-                    .is_multi_region_trail(true)
-                    .include_global_service_events(true)
-                    .enable_log_file_validation(true)
-                    .send()
-                    .await
-                    .aws(what)?;
+                // Empty strings remove a CloudWatch Logs delivery.
+                let cwl = spec.cloud_watch_logs.clone().unwrap_or_default();
+                crate::aws::retry_on(PROPAGATION_ERRORS, || async {
+                    ct.update_trail()
+                        .name(&spec.name)
+                        .s3_bucket_name(&spec.bucket)
+                        .s3_key_prefix("")
+                        .is_multi_region_trail(true)
+                        .include_global_service_events(true)
+                        .enable_log_file_validation(true)
+                        .cloud_watch_logs_log_group_arn(&cwl.group_arn)
+                        .cloud_watch_logs_role_arn(&cwl.role_arn)
+                        .send()
+                        .await
+                        .aws(what.clone())
+                })
+                .await?;
             }
             Setting::EventSelectors => {
                 let selector = EventSelector::builder()

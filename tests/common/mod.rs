@@ -34,7 +34,7 @@ pub struct Keys {
 fn moto_server() -> PathBuf {
     std::env::var_os("TRAILCTL_MOTO_SERVER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/moto-server"))
 }
 
 impl Emulator {
@@ -302,7 +302,7 @@ pub fn logged_calls(stderr: &[u8]) -> Vec<(String, String)> {
     String::from_utf8_lossy(stderr)
         .lines()
         .filter_map(|l| l.strip_prefix("aws: "))
-        .filter_map(|l| l.split_once(' '))
+        .filter_map(|l| l.rsplit_once(' '))
         .map(|(s, o)| (s.to_owned(), o.to_owned()))
         .collect()
 }

@@ -45,6 +45,34 @@ fn every_kind_of_bad_input_exits_2_without_contacting_the_endpoint() {
         (setup(&["--kms-key", "alias/mine"]), "--kms-key"),
         (setup(&["--external-id", "x"]), "--external-id"),
         (
+            setup(&[
+                "--delivery",
+                "https",
+                "--forward-url",
+                "http://collector.example.com/in",
+            ]),
+            "http:// is refused",
+        ),
+        (setup(&["--delivery", "https"]), "needs --forward-url"),
+        (
+            setup(&["--forward-url", "https://collector.example.com/in"]),
+            "only used with --delivery https",
+        ),
+        (
+            setup(&["--delivery", "sqs", "--cloudwatch-logs"]),
+            "--cloudwatch-logs",
+        ),
+        (setup(&["--delivery", "ftp"]), "invalid value"),
+        (
+            setup(&[
+                "--delivery",
+                "https",
+                "--forward-url",
+                "https://user:pw@collector.example.com/",
+            ]),
+            "credentials in the URL",
+        ),
+        (
             vec!["delete".into(), "--bucket-name".into(), "UPPER".into()],
             "bucket name",
         ),

@@ -274,46 +274,6 @@ async fn subscribe_queue(emu: &Emulator) -> (aws_sdk_sqs::Client, String) {
     (sqs, url)
 }
 
-/// The object keys of the S3 events in the queue (draining it).
-async fn delivered_keys(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let mut keys = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        if out.messages().is_empty() {
-            break;
-        }
-        for message in out.messages() {
-            let envelope: Value = serde_json::from_str(message.body().unwrap()).unwrap();
-            let event: Value =
-                serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap_or(Value::Null);
-            for record in event["Records"].as_array().into_iter().flatten() {
-                // Event keys are URL-encoded (moto encodes `/` too).
-                let key = record["s3"]["object"]["key"].as_str().unwrap();
-                keys.push(
-                    percent_encoding::percent_decode_str(key)
-                        .decode_utf8()
-                        .unwrap()
-                        .into_owned(),
-                );
-            }
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(message.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-    keys.sort();
-    keys
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn pause_keeps_recording_and_resume_replays_what_was_missed() {
     let emu = Emulator::start();

@@ -211,6 +211,10 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            lambda: aws_sdk_lambda::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            ssm: aws_sdk_ssm::Client::new(&sdk),
         }
     }
 }
@@ -227,6 +231,10 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub iam: aws_sdk_iam::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl Clients {
@@ -287,14 +295,105 @@ impl Clients {
         }
     }
 
+    pub async fn queue_urls(&self) -> Vec<String> {
+        let out = self.sqs.list_queues().send().await.expect("ListQueues");
+        out.queue_urls().to_vec()
+    }
+
+    pub async fn function_names(&self) -> Vec<String> {
+        let out = self
+            .lambda
+            .list_functions()
+            .send()
+            .await
+            .expect("ListFunctions");
+        out.functions()
+            .iter()
+            .filter_map(|f| f.function_name().map(str::to_owned))
+            .collect()
+    }
+
+    pub async fn log_group_names(&self) -> Vec<String> {
+        let out = self
+            .logs
+            .describe_log_groups()
+            .send()
+            .await
+            .expect("DescribeLogGroups");
+        out.log_groups()
+            .iter()
+            .filter_map(|g| g.log_group_name().map(str::to_owned))
+            .collect()
+    }
+
+    pub async fn parameter_names(&self) -> Vec<String> {
+        let out = self
+            .ssm
+            .describe_parameters()
+            .send()
+            .await
+            .expect("DescribeParameters");
+        out.parameters()
+            .iter()
+            .filter_map(|p| p.name().map(str::to_owned))
+            .collect()
+    }
+
     /// Every resource kind, for "nothing is left" assertions.
     pub async fn everything(&self) -> Vec<String> {
         let mut all = self.bucket_names().await;
         all.extend(self.topic_arns().await);
         all.extend(self.role_names().await);
         all.extend(self.trail_names().await);
+        all.extend(self.queue_urls().await);
+        all.extend(self.function_names().await);
+        all.extend(self.log_group_names().await);
+        all.extend(self.parameter_names().await);
         all
     }
+}
+
+/// The object keys of the S3 events in a queue, sorted (draining it). A
+/// message is S3's event itself (raw delivery) or an SNS envelope of it.
+pub async fn delivered_keys(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            break;
+        }
+        for message in out.messages() {
+            let body: serde_json::Value = serde_json::from_str(message.body().unwrap()).unwrap();
+            let event = match body["Message"].as_str() {
+                Some(inner) => serde_json::from_str(inner).unwrap_or(serde_json::Value::Null),
+                None => body,
+            };
+            for record in event["Records"].as_array().into_iter().flatten() {
+                // Event keys are URL-encoded (moto encodes `/` too).
+                let key = record["s3"]["object"]["key"].as_str().unwrap();
+                keys.push(
+                    percent_encoding::percent_decode_str(key)
+                        .decode_utf8()
+                        .unwrap()
+                        .into_owned(),
+                );
+            }
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    keys.sort();
+    keys
 }
 
 /// The API calls that `-v` logged on stderr, as (service, operation).

@@ -1,19 +1,26 @@
-"""moto's standalone server, with a fix for an emulator bug that trailctl's
-IAM-enforced tests run into. Started by scripts/moto-server.
+"""moto's standalone server, with fixes for two emulator bugs that trailctl's
+tests run into. Started by scripts/moto-server. Both are in moto 5.1.22.
 
-The bug (moto 5.1.22, iam/access_control.py): to check a SigV4 signature,
+1. iam/access_control.py: to check a SigV4 signature,
 moto rebuilds the request with `data=self._body or self._data`. A request
 without a body (a REST GET or DELETE, such as Lambda's GetFunction) has an
 empty body, so moto hashes its parsed parameters instead of the empty
 payload, and the signature never matches: every such call fails with
 SignatureDoesNotMatch once IAM is enforced, whoever signs it (boto3 too).
 The fix hashes the empty body the client signed.
+
+2. sns/models.py: an SNS subscription with raw message delivery to SQS
+iterates over the published message's attributes, which are None when S3
+publishes its event notification, so the delivery raises and moto drops it
+silently: S3 → SNS → SQS with raw delivery never delivers. The fix passes
+no attributes as an empty map.
 """
 
 import sys
 
 from moto.iam import access_control
 from moto.server import main
+from moto.sns import models as sns_models
 
 _original = access_control.IAMRequestBase._create_aws_request
 
@@ -29,6 +36,17 @@ def _create_aws_request(self):
 
 
 access_control.IAMRequestBase._create_aws_request = _create_aws_request
+
+_original_publish = sns_models.Subscription.publish
+
+
+def _publish(self, *args, **kwargs):
+    if kwargs.get("message_attributes") is None:
+        kwargs["message_attributes"] = {}
+    return _original_publish(self, *args, **kwargs)
+
+
+sns_models.Subscription.publish = _publish
 
 if __name__ == "__main__":
     sys.exit(main())

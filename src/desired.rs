@@ -313,7 +313,10 @@ pub fn subscriptions(names: &Names, delivery: &Delivery) -> Vec<subscription::Sp
             endpoint: names.queue_arn(),
         });
     }
-    if delivery.forward.is_some() {
+    // With CloudWatch Logs the forwarder is fed by the log group's
+    // subscription filter (seconds, not minutes); subscribing it to the
+    // topic too would post every event twice.
+    if delivery.forward.is_some() && !delivery.cloudwatch_logs {
         subs.push(subscription::Spec {
             topic_arn: names.topic_arn(),
             protocol: "lambda".into(),
@@ -333,13 +336,15 @@ fn forwarder(
     delivery: &Delivery,
     kms_key: Option<&str>,
 ) -> Forwarder {
-    let mut permissions = vec![function::Permission {
-        sid: SNS_PERMISSION_SID.into(),
-        principal: "sns.amazonaws.com".into(),
-        source_arn: names.topic_arn(),
-        source_account: names.account.clone(),
-    }];
-    if delivery.cloudwatch_logs {
+    let mut permissions = Vec::new();
+    if !delivery.cloudwatch_logs {
+        permissions.push(function::Permission {
+            sid: SNS_PERMISSION_SID.into(),
+            principal: "sns.amazonaws.com".into(),
+            source_arn: names.topic_arn(),
+            source_account: names.account.clone(),
+        });
+    } else {
         permissions.push(function::Permission {
             sid: LOGS_PERMISSION_SID.into(),
             principal: "logs.amazonaws.com".into(),
@@ -387,7 +392,7 @@ fn forwarder(
     }
 }
 
-fn trail_logs(names: &Names) -> TrailLogs {
+pub fn trail_logs(names: &Names) -> TrailLogs {
     let group = names.trail_log_group();
     TrailLogs {
         log_group: log_group::Spec {

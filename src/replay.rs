@@ -236,6 +236,57 @@ pub async fn publish(
     Ok(sent)
 }
 
+/// The event Lambda receives from SNS for these files: what the forwarder
+/// handles.
+pub fn forwarder_event(names: &Names, files: &[LogObject]) -> serde_json::Value {
+    let records: Vec<_> = files
+        .iter()
+        .map(|file| {
+            json!({
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "TopicArn": names.topic_arn(),
+                    "Subject": "Amazon S3 Notification",
+                    "Message": s3_event(names, file).to_string()
+                }
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// Send files to a forwarder fed by CloudWatch Logs, which is not
+/// subscribed to the topic: ten files per asynchronous invocation, in the
+/// shape SNS would deliver them. Returns how many files were sent.
+pub async fn invoke_forwarder(
+    clients: &Clients,
+    names: &Names,
+    files: &[LogObject],
+) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    for batch in files.chunks(BATCH) {
+        clients
+            .lambda
+            .invoke()
+            .function_name(names.function())
+            .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+            .payload(aws_sdk_lambda::primitives::Blob::new(
+                forwarder_event(names, batch).to_string(),
+            ))
+            .send()
+            .await
+            .aws(format!("lambda:InvokeFunction {}", names.function()))
+            .with_context(|| {
+                format!(
+                    "replay to the forwarder stopped after {sent} of {} files",
+                    files.len()
+                )
+            })?;
+        sent += batch.len();
+    }
+    Ok(sent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

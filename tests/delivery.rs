@@ -631,3 +631,58 @@ async fn the_token_can_come_from_stdin() {
         .unwrap();
     assert_eq!(stored.parameter().unwrap().value(), Some(TOKEN));
 }
+
+async fn trail_log_group_filters(aws: &Clients) -> usize {
+    aws.logs
+        .describe_subscription_filters()
+        .log_group_name(TRAIL_LOG_GROUP)
+        .send()
+        .await
+        .unwrap()
+        .subscription_filters()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pause_stops_the_cloudwatch_logs_feed_and_resume_restores_it_and_replays_to_the_forwarder()
+{
+    let emu = Emulator::start();
+    emu.invoke_functions_without_running_them();
+    let mut args = HTTPS.to_vec();
+    args.push("--cloudwatch-logs");
+    assert_success(&with_token(&emu, &args));
+    let aws = emu.clients().await;
+    assert_eq!(trail_log_group_filters(&aws).await, 1);
+    // Fed by CloudWatch Logs, the forwarder is not also on the topic (it
+    // would post every event twice).
+    assert_eq!(subscriptions(&aws).await, Vec::new());
+
+    assert_success(&emu.trailctl().args(["pause", "--yes"]).output().unwrap());
+    assert_eq!(trail_log_group_filters(&aws).await, 0);
+    assert_eq!(aws.notification_ids(BUCKET).await, Vec::<String>::new());
+
+    // A setup while paused keeps the pause.
+    let out = emu
+        .trailctl()
+        .arg("-v")
+        .args(setup_args(&args))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(mutating_calls(&out.stderr), Vec::<String>::new());
+
+    let missed = format!("{}{ACCOUNT}_CloudTrail_missed.json.gz", todays_prefix());
+    put_log_objects(&aws, BUCKET, &[(&missed, b"missed")]).await;
+    let out = emu
+        .trailctl()
+        .args(["-v", "resume", "--yes"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(trail_log_group_filters(&aws).await, 1);
+    assert_eq!(
+        calls_to(&out.stderr, "Invoke"),
+        1,
+        "the missed file went to the forwarder"
+    );
+}

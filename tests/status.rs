@@ -45,17 +45,6 @@ fn failed_checks(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Today's CloudTrail key prefix in the home region (UTC).
-fn todays_prefix() -> String {
-    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap();
-    format!(
-        "AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{}/",
-        now[..10].replace('-', "/")
-    )
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn after_setup_status_is_active_waiting_then_active_with_logs() {
     let emu = Emulator::start();

@@ -93,6 +93,9 @@ pub async fn run_op(clients: &Clients, op: &Op) -> anyhow::Result<()> {
             log_group::update(&clients.logs, spec, settings).await
         }
         Op::DeleteLogGroup { name } => log_group::delete(&clients.logs, name).await,
+        Op::RemoveLogGroupFilter { group, filter } => {
+            log_group::delete_filter(&clients.logs, group, filter).await
+        }
         Op::CreateFunction(spec) => function::create(&clients.lambda, spec).await,
         Op::UpdateFunction(spec, settings) => {
             function::update(&clients.lambda, spec, settings).await

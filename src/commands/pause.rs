@@ -114,14 +114,24 @@ pub async fn resume(
         .clone()
         .or_else(|| paused.as_ref().map(|p| p.since.clone()))
         .filter(|_| settings.replay);
-    let after: &[(Kind, &'static str)] = if since.is_some() {
-        &[
+    // A forwarder fed by CloudWatch Logs is not on the topic: it gets the
+    // missed files by direct invocation.
+    let forwarder_off_topic = inventory.function.is_some()
+        && inventory
+            .trail_log_group
+            .as_ref()
+            .is_some_and(|g| crate::resources::owned_by(&g.tags, names.integration.as_str()));
+    let mut after: Vec<(Kind, &'static str)> = Vec::new();
+    if since.is_some() {
+        after.extend([
             (Kind::Bucket, "s3:ListBucket"),
             (Kind::Topic, "sns:Publish"),
-        ]
-    } else {
-        &[]
-    };
+        ]);
+        if forwarder_off_topic {
+            after.push((Kind::Function, "lambda:InvokeFunction"));
+        }
+    }
+    let after = after.as_slice();
     let heading = format!(
         "Resuming delivery of integration `{}` in account {}, home region {}{}:",
         names.integration,
@@ -169,6 +179,15 @@ pub async fn resume(
                     "delivery is restored but the replay is incomplete: run `trailctl resume --replay-since {since}` to send the files again"
                 ))
             })?;
+        if forwarder_off_topic {
+            replay::invoke_forwarder(clients, &names, batch)
+                .await
+                .map_err(|e| {
+                    e.context(format!(
+                        "delivery is restored but the forwarder's replay is incomplete: run `trailctl resume --replay-since {since}` to send the files again"
+                    ))
+                })?;
+        }
         printer.text(&format!(
             "\nReplayed {} of {} log files written since {since}.",
             replayed.sent, replayed.found

@@ -100,6 +100,11 @@ pub enum Op {
     DeleteLogGroup {
         name: String,
     },
+    /// `pause` stops a log group's subscription (to the forwarder).
+    RemoveLogGroupFilter {
+        group: String,
+        filter: String,
+    },
     CreateFunction(function::Spec),
     UpdateFunction(function::Spec, Vec<function::Setting>),
     DeleteFunction {
@@ -255,6 +260,7 @@ impl Op {
             Op::CreateLogGroup(_) => log_group::CREATE_ACTIONS.to_vec(),
             Op::UpdateLogGroup(_, settings) => settings.iter().map(|s| s.iam_action()).collect(),
             Op::DeleteLogGroup { .. } => log_group::DELETE_ACTIONS.to_vec(),
+            Op::RemoveLogGroupFilter { .. } => vec!["logs:DeleteSubscriptionFilter"],
             Op::CreateFunction(_) => function::CREATE_ACTIONS.to_vec(),
             Op::UpdateFunction(_, settings) => {
                 let mut actions: Vec<_> = settings.iter().map(|s| s.iam_action()).collect();
@@ -814,6 +820,9 @@ fn delivery_steps(
     let integration = names.integration.as_str();
     let forwarder = desired.forwarder.as_ref();
     let trail_logs = desired.trail_logs.as_ref();
+    // A pause removed the trail log group's filter; setup keeps it removed
+    // until `resume`.
+    let paused = inventory.topic.as_ref().and_then(|t| t.pause()).is_some();
 
     steps.extend(
         optional_step(
@@ -946,7 +955,13 @@ fn delivery_steps(
         &names.trail_log_group(),
         integration,
         adopted,
-        trail_logs.map(|t| t.log_group.clone()),
+        trail_logs.map(|t| {
+            let mut spec = t.log_group.clone();
+            if paused {
+                spec.filter = None;
+            }
+            spec
+        }),
         inventory.trail_log_group.as_ref(),
     ));
 

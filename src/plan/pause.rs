@@ -10,9 +10,9 @@
 use aws_sdk_s3::types::NotificationConfiguration;
 
 use super::{Action, Direction, Op, Plan, Step};
-use crate::desired::Names;
+use crate::desired::{self, Names};
 use crate::inventory::Inventory;
-use crate::resources::{bucket, notification, owned_by, topic, FieldChange, Kind};
+use crate::resources::{bucket, log_group, notification, owned_by, topic, FieldChange, Kind};
 
 fn current_notification(inventory: &Inventory) -> Option<&NotificationConfiguration> {
     match &inventory.bucket {
@@ -53,6 +53,17 @@ fn owned_trail(names: &Names, inventory: &Inventory) -> Option<bool> {
         .map(|t| t.logging)
 }
 
+/// With `--cloudwatch-logs`, the trail's log group (ours) and whether its
+/// subscription to the forwarder is on.
+fn trail_log_group(names: &Names, inventory: &Inventory) -> Option<bool> {
+    let filter = names.base();
+    inventory
+        .trail_log_group
+        .as_ref()
+        .filter(|g| owned_by(&g.tags, names.integration.as_str()))
+        .map(|g| g.filters.iter().any(|f| f.name == filter))
+}
+
 /// Stop delivery; with `stop_logging`, also stop the owned trail. `now` is
 /// the pause time to record (RFC 3339).
 pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str) -> Plan {
@@ -78,6 +89,27 @@ pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str
             }),
         None => Step::new(Kind::Notification, &id, Action::NoChange, Direction::Build),
     });
+
+    // The forwarder fed by CloudWatch Logs stops with its filter.
+    if trail_log_group(names, inventory) == Some(true) {
+        steps.push(
+            Step::new(
+                Kind::LogGroup,
+                names.trail_log_group(),
+                Action::Update,
+                Direction::Build,
+            )
+            .with_changes(vec![FieldChange::new(
+                "subscription filter",
+                "to the forwarder",
+                "(removed while paused)",
+            )])
+            .with_op(Op::RemoveLogGroupFilter {
+                group: names.trail_log_group(),
+                filter: names.base(),
+            }),
+        );
+    }
 
     let recorded = inventory.topic.as_ref().and_then(|t| t.pause());
     let logging = owned_trail(names, inventory);
@@ -216,6 +248,24 @@ pub fn resume(names: &Names, wanted: &notification::Spec, inventory: &Inventory)
             keys: recorded_keys,
         })
     });
+
+    if trail_log_group(names, inventory) == Some(false) && inventory.function.is_some() {
+        let spec = desired::trail_logs(names).log_group;
+        steps.push(
+            Step::new(
+                Kind::LogGroup,
+                names.trail_log_group(),
+                Action::Update,
+                Direction::Build,
+            )
+            .with_changes(vec![FieldChange::new(
+                "subscription filter",
+                "(none)",
+                "to the forwarder",
+            )])
+            .with_op(Op::UpdateLogGroup(spec, vec![log_group::Setting::Filter])),
+        );
+    }
 
     if owned_trail(names, inventory) == Some(false) {
         steps.push(

@@ -71,6 +71,8 @@ pub enum Setting {
     Code,
     Configuration,
     Permission(String),
+    /// One of trailctl's own statements that the options no longer need.
+    RemovePermission(String),
     Tags,
 }
 
@@ -80,6 +82,7 @@ impl Setting {
             Setting::Code => "lambda:UpdateFunctionCode",
             Setting::Configuration => "lambda:UpdateFunctionConfiguration",
             Setting::Permission(_) => "lambda:AddPermission",
+            Setting::RemovePermission(_) => "lambda:RemovePermission",
             Setting::Tags => "lambda:TagResource",
         }
     }
@@ -102,6 +105,10 @@ pub const UPDATE_ACTIONS: &[&str] = &[
     "iam:PassRole",
 ];
 pub const DELETE_ACTIONS: &[&str] = &["lambda:DeleteFunction"];
+/// `resume` replays missed log files to a forwarder fed by CloudWatch Logs.
+pub const REPLAY_ACTIONS: &[&str] = &["lambda:InvokeFunction"];
+/// The statement IDs trailctl gives its invoke permissions.
+pub const PERMISSION_SID_PREFIX: &str = "trailctl-";
 
 /// The deployment package: the module alone, byte-for-byte reproducible.
 pub fn package() -> Vec<u8> {
@@ -157,6 +164,18 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
             super::show(state.environment.get(key)),
             value.clone(),
         );
+    }
+    for stale in state.permissions.iter().filter(|p| {
+        p.sid.starts_with(PERMISSION_SID_PREFIX) && !spec.permissions.iter().any(|w| w.sid == p.sid)
+    }) {
+        changes.push((
+            Setting::RemovePermission(stale.sid.clone()),
+            FieldChange::new(
+                format!("invoke permission {}", stale.sid),
+                format!("{} from {}", stale.principal, stale.source_arn),
+                "(none)",
+            ),
+        ));
     }
     for permission in &spec.permissions {
         if !state.permissions.contains(permission) {
@@ -419,10 +438,30 @@ pub async fn update(lambda: &Client, spec: &Spec, settings: &[Setting]) -> anyho
         .aws(format!("lambda:UpdateFunctionCode {}", spec.name))?;
     }
     for setting in settings {
-        if let Setting::Permission(sid) = setting {
-            if let Some(permission) = spec.permissions.iter().find(|p| p.sid == *sid) {
-                add_permission(lambda, spec, permission).await?;
+        match setting {
+            Setting::Permission(sid) => {
+                if let Some(permission) = spec.permissions.iter().find(|p| p.sid == *sid) {
+                    add_permission(lambda, spec, permission).await?;
+                }
             }
+            Setting::RemovePermission(sid) => {
+                match lambda
+                    .remove_permission()
+                    .function_name(&spec.name)
+                    .statement_id(sid)
+                    .send()
+                    .await
+                {
+                    Err(e) if error_code(&e) != Some("ResourceNotFoundException") => {
+                        return Err(crate::aws::aws_error(
+                            format!("lambda:RemovePermission {sid}"),
+                            e,
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
         }
     }
     if settings.contains(&Setting::Tags) {

@@ -69,6 +69,11 @@ pub const CREATE_ACTIONS: &[&str] = &[
     "logs:PutSubscriptionFilter",
 ];
 pub const DELETE_ACTIONS: &[&str] = &["logs:DeleteLogGroup"];
+/// `pause` removes the trail log group's filter; `resume` puts it back.
+pub const PAUSE_ACTIONS: &[&str] = &[
+    "logs:DeleteSubscriptionFilter",
+    "logs:PutSubscriptionFilter",
+];
 
 pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, FieldChange)> {
     let mut changes: Vec<_> = tag_change(&state.tags, integration)
@@ -217,6 +222,24 @@ pub async fn update(logs: &Client, spec: &Spec, settings: &[Setting]) -> anyhow:
         put_filter(logs, spec).await?;
     }
     Ok(())
+}
+
+/// Remove one subscription filter (`pause`). A missing one is success.
+pub async fn delete_filter(logs: &Client, group: &str, filter: &str) -> anyhow::Result<()> {
+    match logs
+        .delete_subscription_filter()
+        .log_group_name(group)
+        .filter_name(filter)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(()),
+        Err(e) => Err(crate::aws::aws_error(
+            format!("logs:DeleteSubscriptionFilter {group} {filter}"),
+            e,
+        )),
+    }
 }
 
 /// Delete the group (its subscription filters go with it). Missing is success.

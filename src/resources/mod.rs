@@ -168,6 +168,7 @@ impl Kind {
                 log_group::CREATE_ACTIONS,
                 &log_group::Setting::ALL.map(|s| s.iam_action()),
                 log_group::DELETE_ACTIONS,
+                log_group::PAUSE_ACTIONS,
             ]
             .concat(),
             Kind::Function => [
@@ -175,6 +176,7 @@ impl Kind {
                 function::CREATE_ACTIONS,
                 function::UPDATE_ACTIONS,
                 function::DELETE_ACTIONS,
+                function::REPLAY_ACTIONS,
             ]
             .concat(),
         };

@@ -99,22 +99,35 @@ impl Emulator {
     /// policies (moto's `INITIAL_NO_AUTH_ACTION_COUNT`, reset to 0 through
     /// its admin API).
     pub fn enforce_iam(&self) {
+        self.moto_api("reset-auth", "0", "HTTP/1.1 200");
+    }
+
+    /// Invoking a function answers without running it (moto would start a
+    /// Docker container): enough to see that trailctl invokes it.
+    pub fn invoke_functions_without_running_them(&self) {
+        self.moto_api(
+            "config",
+            r#"{"lambda": {"use_docker": false}}"#,
+            "HTTP/1.1 201",
+        );
+    }
+
+    /// POST `body` to moto's admin API and expect `status`.
+    fn moto_api(&self, path: &str, body: &str, status: &str) {
         use std::io::{Read, Write};
         let address = self.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
         write!(
             stream,
-            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {address}\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0"
+            "POST /moto-api/{path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         )
-        .expect("send reset-auth");
+        .expect("send to moto's API");
         let mut response = String::new();
         stream
             .read_to_string(&mut response)
-            .expect("read reset-auth");
-        assert!(
-            response.starts_with("HTTP/1.1 200"),
-            "reset-auth: {response}"
-        );
+            .expect("read moto's API answer");
+        assert!(response.starts_with(status), "{path}: {response}");
     }
 
     /// `trailctl` against this emulator, with a clean AWS environment.
@@ -484,4 +497,15 @@ pub async fn put_log_objects(aws: &Clients, bucket: &str, objects: &[(&str, &[u8
             .await
             .expect("restore the policy");
     }
+}
+
+/// Today's CloudTrail key prefix in the home region (UTC).
+pub fn todays_prefix() -> String {
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap();
+    format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{}/",
+        now[..10].replace('-', "/")
+    )
 }

@@ -559,6 +559,65 @@ mod tests {
     use super::*;
 
     #[test]
+    fn delivery_options() {
+        use cli::DeliveryMode::{Https, Sqs};
+        let url = Some("https://collector.example.com/in");
+        let cases: Vec<(
+            &[cli::DeliveryMode],
+            Option<&str>,
+            bool,
+            Result<(bool, bool, bool), &str>,
+        )> = vec![
+            (&[], None, false, Ok((false, false, false))),
+            (&[Sqs], None, false, Ok((true, false, false))),
+            (&[Https], url, false, Ok((false, true, false))),
+            (&[Sqs, Https], url, true, Ok((true, true, true))),
+            (&[Https], None, false, Err("needs --forward-url")),
+            (&[Sqs], url, false, Err("only used with --delivery https")),
+            (&[Sqs], None, true, Err("--cloudwatch-logs")),
+            (
+                &[Https],
+                Some("http://collector.example.com/in"),
+                false,
+                Err("http:// is refused"),
+            ),
+            (
+                &[Https],
+                Some("ftp://collector.example.com/"),
+                false,
+                Err("must be https"),
+            ),
+            (
+                &[Https],
+                Some("https://u:p@collector.example.com/"),
+                false,
+                Err("credentials"),
+            ),
+            (&[Https], Some("not a url"), false, Err("--forward-url")),
+        ];
+        for (modes, url, cwl, want) in cases {
+            let got = parse_delivery(modes, url, cwl, || Ok(Some(Secret::new("t"))));
+            match (got, want) {
+                (Ok(d), Ok((sqs, https, cwl))) => {
+                    assert_eq!(
+                        (d.sqs, d.forward.is_some(), d.cloudwatch_logs),
+                        (sqs, https, cwl)
+                    );
+                }
+                (Err(e), Err(message)) => {
+                    assert!(e.to_string().contains(message), "{modes:?} {url:?}: {e}");
+                }
+                (got, want) => panic!("{modes:?} {url:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_is_never_debug_printed() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+
+    #[test]
     fn account_ids() {
         for (input, ok) in [
             ("123456789012", true),

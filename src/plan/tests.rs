@@ -534,3 +534,267 @@ fn setup_keeps_a_pause() {
         assert!(entry.note.as_deref().unwrap().contains("trailctl resume"));
     }
 }
+
+fn with_delivery(sqs: bool, https: bool, cloudwatch_logs: bool, token: bool) -> SetupSettings {
+    let mut s = settings();
+    s.delivery = crate::settings::Delivery {
+        sqs,
+        forward: https.then(|| crate::settings::Forward {
+            url: "https://collector.example.com/in".into(),
+            token: token.then(|| crate::settings::Secret::new("t")),
+        }),
+        cloudwatch_logs,
+    };
+    s
+}
+
+/// The (action, kind, name) of every step that is not "no change", sorted.
+fn changes(plan: &Plan) -> Vec<(Action, Kind, String)> {
+    let mut out: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action != Action::NoChange)
+        .map(|s| (s.action, s.kind, s.name.clone()))
+        .collect();
+    out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    out
+}
+
+#[test]
+fn each_delivery_mode_creates_exactly_its_resources_and_converges() {
+    use Action::Create;
+    let core = [
+        (
+            Create,
+            Kind::Bucket,
+            "trailctl-default-123456789012-us-east-1",
+        ),
+        (Create, Kind::Topic, "trailctl-default"),
+        (Create, Kind::Role, "trailctl-default"),
+        (Create, Kind::Notification, "trailctl-default"),
+        (Create, Kind::Trail, "trailctl-default"),
+    ];
+    let forwarder = [
+        (Create, Kind::Role, "trailctl-default-forwarder"),
+        (Create, Kind::LogGroup, "/aws/lambda/trailctl-default"),
+        (Create, Kind::Parameter, "/trailctl/default/forward-token"),
+        (Create, Kind::Function, "trailctl-default"),
+    ];
+    let cases: Vec<(&str, SetupSettings, Vec<(Action, Kind, &str)>)> = vec![
+        (
+            "no delivery",
+            with_delivery(false, false, false, false),
+            vec![],
+        ),
+        (
+            "sqs",
+            with_delivery(true, false, false, false),
+            vec![
+                (Create, Kind::Queue, "trailctl-default"),
+                (Create, Kind::Subscription, "sqs trailctl-default"),
+            ],
+        ),
+        (
+            "https",
+            with_delivery(false, true, false, true),
+            [
+                &forwarder[..],
+                &[(Create, Kind::Subscription, "lambda trailctl-default")],
+            ]
+            .concat(),
+        ),
+        (
+            // Fed by the log group, the forwarder is not on the topic.
+            "https + CloudWatch Logs",
+            with_delivery(false, true, true, true),
+            [
+                &forwarder[..],
+                &[
+                    (Create, Kind::Role, "trailctl-default-cloudtrail-logs"),
+                    (Create, Kind::LogGroup, "/trailctl/default/cloudtrail"),
+                ],
+            ]
+            .concat(),
+        ),
+    ];
+    for (what, settings, extra) in cases {
+        let desired = desired(&names(), &settings, "ext".into());
+        let plan = setup(&names(), &desired, &Inventory::default(), &[]);
+        let mut want: Vec<_> = core
+            .iter()
+            .chain(&extra)
+            .map(|(a, k, n)| (*a, *k, n.to_string()))
+            .collect();
+        want.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert_eq!(changes(&plan), want, "{what}");
+        let again = setup(&names(), &desired, &converged(&desired), &[]);
+        assert!(
+            again.is_empty(),
+            "{what}: a re-run changes nothing: {:?}",
+            changes(&again)
+        );
+    }
+}
+
+#[test]
+fn switching_sqs_to_https_removes_the_queue_after_building_the_forwarder() {
+    let sqs = desired(
+        &names(),
+        &with_delivery(true, false, false, false),
+        "ext".into(),
+    );
+    let https = desired(
+        &names(),
+        &with_delivery(false, true, false, true),
+        "ext".into(),
+    );
+    let plan = setup(&names(), &https, &converged(&sqs), &[]);
+    let queue = plan.steps.iter().find(|s| s.kind == Kind::Queue).unwrap();
+    assert_eq!(queue.action, Action::Delete);
+    let function = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == Kind::Function)
+        .unwrap();
+    assert_eq!(function.action, Action::Create);
+    assert!(
+        Plan::waits_for(queue, function),
+        "removals wait for every build step"
+    );
+    assert!(!Plan::waits_for(function, queue));
+    let removed: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Delete)
+        .map(|s| (s.kind, s.name.as_str()))
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            (Kind::Queue, "trailctl-default"),
+            (Kind::Subscription, "sqs trailctl-default")
+        ]
+    );
+}
+
+#[test]
+fn a_first_forwarder_needs_a_token_and_a_re_run_keeps_the_stored_one() {
+    let without = desired(
+        &names(),
+        &with_delivery(false, true, false, false),
+        "ext".into(),
+    );
+    let plan = setup(&names(), &without, &Inventory::default(), &[]);
+    let token = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == Kind::Parameter)
+        .unwrap();
+    assert_eq!(token.action, Action::Conflict);
+    assert!(token
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("TRAILCTL_FORWARD_TOKEN"));
+
+    let with = desired(
+        &names(),
+        &with_delivery(false, true, false, true),
+        "ext".into(),
+    );
+    let plan = setup(&names(), &without, &converged(&with), &[]);
+    assert!(plan.is_empty(), "{:?}", changes(&plan));
+
+    let rotated = {
+        let mut s = with_delivery(false, true, false, true);
+        s.delivery.forward.as_mut().unwrap().token = Some(crate::settings::Secret::new("new"));
+        desired(&names(), &s, "ext".into())
+    };
+    let plan = setup(&names(), &rotated, &converged(&with), &[]);
+    assert_eq!(
+        changes(&plan),
+        [(
+            Action::Update,
+            Kind::Parameter,
+            "/trailctl/default/forward-token".to_owned()
+        )]
+    );
+    let json = serde_json::to_string(&plan).unwrap();
+    assert!(!json.contains("\"new\""), "the token is not in the plan");
+}
+
+#[test]
+fn a_pause_of_the_cloudwatch_logs_feed_is_kept_by_setup_and_undone_by_resume() {
+    let desired = desired(
+        &names(),
+        &with_delivery(false, true, true, true),
+        "ext".into(),
+    );
+    let mut inventory = converged(&desired);
+    let paused = pause(&names(), &inventory, false, "2026-11-24T00:00:00Z");
+    assert!(paused.steps.iter().any(|s| matches!(
+        &s.op,
+        Some(Op::RemoveLogGroupFilter { filter, .. }) if filter == "trailctl-default"
+    )));
+
+    // As the pause leaves it: no filter, no entry, the topic tagged.
+    inventory.trail_log_group.as_mut().unwrap().filters.clear();
+    bucket_state(&mut inventory).notification = NotificationConfiguration::builder().build();
+    inventory
+        .topic
+        .as_mut()
+        .unwrap()
+        .tags
+        .push((topic::PAUSED_AT_TAG.into(), "2026-11-24T00:00:00Z".into()));
+    let plan = setup(&names(), &desired, &inventory, &[]);
+    assert!(plan.is_empty(), "{:?}", changes(&plan));
+
+    let resumed = resume(&names(), &desired.notification, &inventory);
+    assert!(resumed.steps.iter().any(|s| matches!(
+        &s.op,
+        Some(Op::UpdateLogGroup(spec, settings))
+            if spec.filter.is_some() && settings == &[log_group::Setting::Filter]
+    )));
+}
+
+#[test]
+fn the_forwarder_package_is_reproducible_and_stale_permissions_of_ours_are_removed() {
+    assert_eq!(function::package(), function::package());
+    assert_eq!(function::code_sha256(&function::package()).len(), 44);
+
+    let desired = desired(
+        &names(),
+        &with_delivery(false, true, true, true),
+        "ext".into(),
+    );
+    let mut inventory = converged(&desired);
+    let state = inventory.function.as_mut().unwrap();
+    // Left from before --cloudwatch-logs, and someone else's.
+    for sid in ["trailctl-sns", "someone-elses"] {
+        state.permissions.push(function::Permission {
+            sid: sid.into(),
+            principal: "sns.amazonaws.com".into(),
+            source_arn: "arn:aws:sns:us-east-1:123456789012:trailctl-default".into(),
+            source_account: "123456789012".into(),
+        });
+    }
+    let spec = &desired.forwarder.as_ref().unwrap().function;
+    let settings: Vec<_> = function::diff(spec, inventory.function.as_ref().unwrap(), "default")
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        settings,
+        [function::Setting::RemovePermission("trailctl-sns".into())]
+    );
+
+    let policy = serde_json::json!({"Statement": [{
+        "Sid": "trailctl-cloudwatch-logs",
+        "Principal": {"Service": "logs.amazonaws.com"},
+        "Condition": {
+            "ArnLike": {"AWS:SourceArn": "arn:aws:logs:us-east-1:123456789012:log-group:/trailctl/default/cloudtrail:*"},
+            "StringEquals": {"AWS:SourceAccount": "123456789012"}
+        }
+    }]});
+    assert_eq!(function::parse_permissions(&policy), spec.permissions);
+}

@@ -562,12 +562,14 @@ mod tests {
     fn delivery_options() {
         use cli::DeliveryMode::{Https, Sqs};
         let url = Some("https://collector.example.com/in");
-        let cases: Vec<(
-            &[cli::DeliveryMode],
-            Option<&str>,
+        /// Modes, URL, --cloudwatch-logs; (sqs, https, cloudwatch logs) or the error.
+        type Case<'a> = (
+            &'a [cli::DeliveryMode],
+            Option<&'a str>,
             bool,
-            Result<(bool, bool, bool), &str>,
-        )> = vec![
+            Result<(bool, bool, bool), &'a str>,
+        );
+        let cases: Vec<Case> = vec![
             (&[], None, false, Ok((false, false, false))),
             (&[Sqs], None, false, Ok((true, false, false))),
             (&[Https], url, false, Ok((false, true, false))),

@@ -580,7 +580,12 @@ fn each_delivery_mode_creates_exactly_its_resources_and_converges() {
         (Create, Kind::Parameter, "/trailctl/default/forward-token"),
         (Create, Kind::Function, "trailctl-default"),
     ];
-    let cases: Vec<(&str, SetupSettings, Vec<(Action, Kind, &str)>)> = vec![
+    type Case = (
+        &'static str,
+        SetupSettings,
+        Vec<(Action, Kind, &'static str)>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "no delivery",
             with_delivery(false, false, false, false),

@@ -60,6 +60,7 @@ def warm_up(url):
     boto3.client("iam", **kw).list_roles()
     boto3.client("lambda", **kw).list_functions()
     boto3.client("logs", **kw).describe_log_groups()
+    boto3.client("ssm", **kw).describe_parameters()
 
 
 def environment(keys, state_dir):
@@ -174,11 +175,20 @@ def main():
         env = environment(admin_keys(moto_url), os.path.join(ROOT, "target/bench-state"))
         subprocess.run(["rm", "-rf", env["TRAILCTL_STATE_DIR"]], check=True)
         results = {}
-        setup = ["setup", "--collector-account", "111122223333", "--yes"]
-        results["setup (core)"] = trailctl(url, env, *setup)
-        results["setup, no change"] = trailctl(url, env, *setup)
+        core = ["setup", "--collector-account", "111122223333", "--yes"]
+        https = ["--delivery", "https", "--forward-url", "https://collector.example.com/ingest"]
+        env_token = dict(env, TRAILCTL_FORWARD_TOKEN="bench-token")
+        results["setup (core)"] = trailctl(url, env, *core)
+        results["setup, no change"] = trailctl(url, env, *core)
         results["status"] = trailctl(url, env, "status")
+        results["setup (sqs)"] = trailctl(url, env, "--name", "sqs", *core, "--delivery", "sqs")
+        results["setup (https)"] = trailctl(url, env_token, "--name", "https", *core, *https)
+        results["setup (https+cwl)"] = trailctl(url, env_token, "--name", "cwl", *core, *https,
+                                                "--cloudwatch-logs")
+        results["setup (https), no change"] = trailctl(url, env, "--name", "https", *core, *https)
         results["delete"] = trailctl(url, env, "delete", "--delete-logs", "--yes")
+        results["delete (https)"] = trailctl(url, env, "--name", "https", "delete", "--delete-logs",
+                                             "--yes")
         results["AWS CLI sequence (core)"] = aws_cli_pipeline(url, env)
         ratio = results["AWS CLI sequence (core)"]["wall_s"] / results["setup (core)"]["wall_s"]
     finally:

@@ -8,6 +8,7 @@ use crate::desired::Names;
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
+use crate::resources::Kind;
 use crate::settings::{DeleteSettings, Global};
 
 pub async fn run(
@@ -24,7 +25,7 @@ pub async fn run(
         clients.region.as_str(),
         settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
     );
-    let early = super::start_check(global, clients, &caller, &names);
+    let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);
     let inventory =
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;

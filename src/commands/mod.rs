@@ -157,10 +157,17 @@ pub struct EarlyCheck {
     bucket: String,
 }
 
-fn start_check(global: &Global, clients: &Clients, caller: &Caller, names: &Names) -> EarlyCheck {
+/// `kinds`: what the command may change (reads of every kind are included).
+fn start_check(
+    global: &Global,
+    clients: &Clients,
+    caller: &Caller,
+    names: &Names,
+    kinds: &[crate::resources::Kind],
+) -> EarlyCheck {
     let task = (!global.skip_preflight).then(|| {
         let (clients, caller) = (clients.clone(), caller.clone());
-        let everything = preflight::for_everything(names);
+        let everything = preflight::for_kinds(names, kinds);
         tokio::spawn(async move { preflight::check(&clients, &caller, &everything).await })
     });
     EarlyCheck {

@@ -39,7 +39,7 @@ async fn read(
         clients.region.as_str(),
         bucket_name.map(|b| b.as_str().to_owned()),
     );
-    let early = super::start_check(global, clients, &caller, &names);
+    let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);
     let inventory = inventory::read_existing(clients, &mut names, bucket_name.is_some()).await?;
     let journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     Ok((caller, names, inventory, journal, early))

@@ -55,7 +55,9 @@ pub async fn run(
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| names_of(&names, kind));
 
-    let early = super::start_check(global, clients, &caller, &names);
+    // The early check covers what these options build; a plan that also
+    // removes delivery resources of earlier options is checked afresh.
+    let early = super::start_check(global, clients, &caller, &names, &kinds_for(settings));
     let inventory = inventory::read(clients, &names).await?;
     // Keep the external ID the collector already has, unless a new one is given.
     let external_id = match (
@@ -118,6 +120,30 @@ pub async fn run(
         printer.text(&render_collector(&collector));
     }
     Ok(())
+}
+
+/// The kinds a setup with these options may create or change.
+fn kinds_for(settings: &SetupSettings) -> Vec<Kind> {
+    let mut kinds = vec![
+        Kind::Bucket,
+        Kind::Topic,
+        Kind::Role,
+        Kind::Notification,
+        Kind::Trail,
+    ];
+    let delivery = &settings.delivery;
+    if delivery.sqs {
+        kinds.extend([Kind::Queue, Kind::Subscription]);
+    }
+    if delivery.forward.is_some() {
+        kinds.extend([
+            Kind::Function,
+            Kind::LogGroup,
+            Kind::Parameter,
+            Kind::Subscription,
+        ]);
+    }
+    kinds
 }
 
 /// The names resources of a kind have in this integration, as the plan

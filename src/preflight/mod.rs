@@ -67,9 +67,22 @@ pub fn for_plan_and(plan: &Plan, names: &Names, after: &[(Kind, &'static str)]) 
 /// Everything the resource modules can call for this integration: what
 /// `trailctl check` verifies.
 pub fn for_everything(names: &Names) -> Vec<Permission> {
+    for_kinds(names, &Kind::ALL)
+}
+
+/// Every call on `kinds`, and the reads of the others (every command reads
+/// every kind): what a setup with some options may need.
+pub fn for_kinds(names: &Names, kinds: &[Kind]) -> Vec<Permission> {
     let needs = Kind::ALL
         .iter()
-        .flat_map(|k| k.actions().into_iter().map(move |a| (*k, a)))
+        .flat_map(|k| {
+            let actions = if kinds.contains(k) {
+                k.actions()
+            } else {
+                k.read_actions().to_vec()
+            };
+            actions.into_iter().map(move |a| (*k, a))
+        })
         .collect();
     permissions(&Target::for_names(names), needs)
 }

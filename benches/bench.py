@@ -17,7 +17,6 @@ import time
 import boto3
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.dirname(os.path.dirname(sys.executable))
 DELAY_MS = float(os.environ.get("TRAILCTL_BENCH_DELAY_MS", "50"))
 TRAILCTL = os.environ.get("TRAILCTL_BENCH_BINARY", os.path.join(ROOT, "target/release/trailctl"))
 AWS_CLI = os.environ["TRAILCTL_BENCH_AWS_CLI"]
@@ -164,7 +163,7 @@ def aws_cli_pipeline(url, env):
 
 
 def main():
-    moto, moto_port = start([os.path.join(VENV, "bin/moto_server"), "-H", "127.0.0.1", "-p", "0"],
+    moto, moto_port = start([os.path.join(ROOT, "scripts/moto-server"), "-H", "127.0.0.1", "-p", "0"],
                             r"Running on http://127.0.0.1:(\d+)")
     moto_url = f"http://127.0.0.1:{moto_port}"
     proxy, proxy_port = start([sys.executable, os.path.join(ROOT, "benches/delay_proxy.py"), moto_url,

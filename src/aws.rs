@@ -43,9 +43,20 @@ pub struct Clients {
     pub region: Region,
 }
 
+/// The one HTTPS client every service client (and the credential
+/// providers) share: hyper with rustls on ring, the system's root
+/// certificates.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// Load the AWS configuration and build the clients. Makes no API call.
 pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(RetryConfig::standard().with_max_attempts(5));
     if let Some(profile) = &global.profile {
         loader = loader.profile_name(profile);

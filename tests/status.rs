@@ -228,19 +228,7 @@ async fn each_out_of_band_break_makes_status_disconnected_with_its_reason() {
 }
 
 async fn subscribe_queue(emu: &Emulator) -> (aws_sdk_sqs::Client, String) {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(&emu.url)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            &emu.admin.id,
-            &emu.admin.secret,
-            None,
-            None,
-            "tests",
-        ))
-        .load()
-        .await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let sqs = emu.clients().await.sqs;
     let url = sqs
         .create_queue()
         .queue_name("collector")

@@ -208,6 +208,7 @@ fn create_user(url: &str, name: &str, policy: serde_json::Value) -> Keys {
 impl Clients {
     pub async fn new(url: &str, key_id: &str, secret: &str) -> Self {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
             .region(aws_config::Region::new(REGION))
             .endpoint_url(url)
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
@@ -508,4 +509,13 @@ pub fn todays_prefix() -> String {
         "AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{}/",
         now[..10].replace('-', "/")
     )
+}
+
+/// The HTTPS client trailctl uses (rustls on ring; the SDK crates are built
+/// without their default client).
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }

@@ -617,7 +617,7 @@ fn delivery_in_place(inventory: &Inventory) -> Delivery {
 /// A fresh external ID: 128 random bits, hex-encoded.
 pub fn generate_external_id() -> anyhow::Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
+    getrandom::getrandom(&mut bytes)
         .map_err(|e| anyhow::anyhow!("no randomness for the external ID: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

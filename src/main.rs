@@ -39,7 +39,9 @@ fn main() -> ExitCode {
         Err(e) => return report(&e.into()),
     };
     let printer = output::Printer::new(settings.global.output);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: trailctl waits on the network, and its concurrency is
+    // I/O, which a single-threaded runtime interleaves as well.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

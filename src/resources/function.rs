@@ -3,7 +3,7 @@
 //! resource-policy statements that let SNS (and CloudWatch Logs, with
 //! `--cloudwatch-logs`) invoke it.
 //!
-//! The zip is built deterministically (fixed timestamps and modes), so its
+//! The zip (stored, uncompressed) is built deterministically (fixed timestamps and modes), so its
 //! SHA-256 is the same on every run: a re-run compares it with the
 //! function's `CodeSha256` and uploads code only when the source changed.
 
@@ -114,7 +114,7 @@ pub const PERMISSION_SID_PREFIX: &str = "trailctl-";
 pub fn package() -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
     zip.start_file(MODULE_FILE, options)

@@ -26,7 +26,8 @@ pub enum Scope {
     LogBuckets,
     LogObjects,
     Topics,
-    CollectorRoles,
+    /// The collector role and the two roles trailctl passes to services.
+    Roles,
     /// The caller's own IAM identity, read by the preflight.
     CallerPermissions,
     Trails,
@@ -46,7 +47,7 @@ impl Scope {
             Scope::LogBuckets => "TrailctlLogBuckets",
             Scope::LogObjects => "TrailctlEmptyLogBucketsOnDeleteLogs",
             Scope::Topics => "TrailctlTopics",
-            Scope::CollectorRoles => "TrailctlRoles",
+            Scope::Roles => "TrailctlRoles",
             Scope::Trails => "TrailctlTrails",
             Scope::Queues => "TrailctlQueues",
             Scope::Functions => "TrailctlForwarderFunctions",
@@ -68,7 +69,7 @@ pub fn scope_of(kind: Kind, action: &str) -> Scope {
         Kind::Bucket if bucket::OBJECT_ACTIONS.contains(&action) => Scope::LogObjects,
         Kind::Bucket | Kind::Notification => Scope::LogBuckets,
         Kind::Topic | Kind::Subscription => Scope::Topics,
-        Kind::Role => Scope::CollectorRoles,
+        Kind::Role => Scope::Roles,
         Kind::Trail => Scope::Trails,
         Kind::Queue => Scope::Queues,
         Kind::Function => Scope::Functions,
@@ -164,7 +165,7 @@ impl Target {
                 let topic = format!("arn:{p}:sns:{region}:{account}:{}", self.base());
                 vec![topic.clone(), format!("{topic}:*")]
             }
-            Scope::CollectorRoles => self
+            Scope::Roles => self
                 .roles()
                 .iter()
                 .map(|r| format!("arn:{p}:iam::{account}:role/{r}"))
@@ -507,7 +508,7 @@ mod tests {
             (&Target::any(), Scope::Topics, "arn:aws:sns:*:*:trailctl-*"),
             (
                 &Target::any(),
-                Scope::CollectorRoles,
+                Scope::Roles,
                 "arn:aws:iam::*:role/trailctl-*",
             ),
             (
@@ -529,7 +530,7 @@ mod tests {
             ),
             (
                 &full,
-                Scope::CollectorRoles,
+                Scope::Roles,
                 "arn:aws-us-gov:iam::123456789012:role/trailctl-prod",
             ),
             (

@@ -181,6 +181,7 @@ pub fn http_status<E>(error: &SdkError<E, aws_smithy_runtime_api::http::Response
 pub struct AwsError {
     pub what: String,
     pub code: Option<String>,
+    pub message: Option<String>,
     detail: String,
 }
 
@@ -199,6 +200,7 @@ where
     AwsError {
         what: what.to_string(),
         code: error.code().map(str::to_owned),
+        message: error.message().map(str::to_owned),
         detail,
     }
     .into()
@@ -211,19 +213,34 @@ const RETRY_DELAYS_MS: [u64; 5] = [200, 400, 800, 1600, 3200];
 /// returns for a condition that clears by itself, which the SDK's own retry
 /// does not cover (S3's `OperationAborted` on concurrent bucket updates, a
 /// just-created bucket not visible yet).
-pub async fn retry_on<T, F, Fut>(codes: &[&str], mut call: F) -> anyhow::Result<T>
+pub async fn retry_on<T, F, Fut>(codes: &[&str], call: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
-    for delay in RETRY_DELAYS_MS {
+    retry_while(
+        &RETRY_DELAYS_MS,
+        |e| e.code.as_deref().is_some_and(|code| codes.contains(&code)),
+        call,
+    )
+    .await
+}
+
+/// Run `call`, waiting `delays_ms` before each retry while its error is one
+/// `transient` accepts; any other error, or the last one, is returned.
+pub async fn retry_while<T, F, Fut>(
+    delays_ms: &[u64],
+    transient: impl Fn(&AwsError) -> bool,
+    mut call: F,
+) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    for delay in delays_ms {
         match call().await {
-            Err(e)
-                if e.downcast_ref::<AwsError>()
-                    .and_then(|a| a.code.as_deref())
-                    .is_some_and(|code| codes.contains(&code)) =>
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            Err(e) if e.downcast_ref::<AwsError>().is_some_and(&transient) => {
+                tokio::time::sleep(std::time::Duration::from_millis(*delay)).await;
             }
             other => return other,
         }

@@ -58,6 +58,19 @@ async fn trust(aws: &Clients, role: &str) -> Value {
     policy_doc(out.role().unwrap().assume_role_policy_document().unwrap())
 }
 
+/// The token parameter, decrypted.
+async fn stored_token(aws: &Clients) -> aws_sdk_ssm::types::Parameter {
+    aws.ssm
+        .get_parameter()
+        .name(TOKEN_PARAMETER)
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .unwrap()
+}
+
 async fn subscriptions(aws: &Clients) -> Vec<(String, String, String)> {
     let out = aws
         .sns
@@ -242,16 +255,7 @@ async fn https_delivery_builds_the_forwarder_and_keeps_the_token_out_of_sight() 
     assert_eq!(function.tags().unwrap()["trailctl:integration"], "default");
 
     // The token: a SecureString the function reads.
-    let parameter = aws
-        .ssm
-        .get_parameter()
-        .name(TOKEN_PARAMETER)
-        .with_decryption(true)
-        .send()
-        .await
-        .unwrap()
-        .parameter
-        .unwrap();
+    let parameter = stored_token(&aws).await;
     assert_eq!(
         parameter.r#type(),
         Some(&aws_sdk_ssm::types::ParameterType::SecureString)
@@ -352,15 +356,7 @@ async fn https_delivery_builds_the_forwarder_and_keeps_the_token_out_of_sight() 
         .unwrap();
     assert_success(&out);
     assert_eq!(mutating_calls(&out.stderr), ["PutParameter"]);
-    let stored = aws
-        .ssm
-        .get_parameter()
-        .name(TOKEN_PARAMETER)
-        .with_decryption(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stored.parameter().unwrap().value(), Some("rotated-token"));
+    assert_eq!(stored_token(&aws).await.value(), Some("rotated-token"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -619,17 +615,8 @@ async fn the_token_can_come_from_stdin() {
         .output()
         .unwrap();
     assert_success(&out);
-    let stored = emu
-        .clients()
-        .await
-        .ssm
-        .get_parameter()
-        .name(TOKEN_PARAMETER)
-        .with_decryption(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stored.parameter().unwrap().value(), Some(TOKEN));
+    let aws = emu.clients().await;
+    assert_eq!(stored_token(&aws).await.value(), Some(TOKEN));
 }
 
 async fn trail_log_group_filters(aws: &Clients) -> usize {

@@ -1006,29 +1006,41 @@ fn delivery_steps(
         };
         steps.push(step);
     }
+    remove_our_subscriptions(names, inventory, &desired.subscriptions, steps);
+}
+
+/// Remove the topic's subscriptions to our queue or function that are not
+/// in `wanted` (every one of them, for `delete`).
+fn remove_our_subscriptions(
+    names: &Names,
+    inventory: &Inventory,
+    wanted: &[subscription::Spec],
+    steps: &mut Vec<Step>,
+) {
     for ours in [names.queue_arn(), names.function_arn()] {
-        let wanted = desired.subscriptions.iter().any(|s| s.endpoint == ours);
-        if let Some(found) = inventory.subscriptions.iter().find(|o| o.endpoint == ours) {
-            if !wanted {
-                let label = format!(
-                    "{} {}",
-                    found.protocol,
-                    ours.rsplit(':').next().unwrap_or_default()
-                );
-                steps.push(
-                    Step::new(
-                        Kind::Subscription,
-                        label,
-                        Action::Delete,
-                        Direction::TearDown,
-                    )
-                    .with_op(Op::DeleteSubscription {
-                        topic_arn: names.topic_arn(),
-                        endpoint: ours.clone(),
-                    }),
-                );
-            }
+        if wanted.iter().any(|s| s.endpoint == ours) {
+            continue;
         }
+        let Some(found) = inventory.subscriptions.iter().find(|o| o.endpoint == ours) else {
+            continue;
+        };
+        let spec = subscription::Spec {
+            topic_arn: names.topic_arn(),
+            protocol: found.protocol.clone(),
+            endpoint: ours,
+        };
+        steps.push(
+            Step::new(
+                Kind::Subscription,
+                spec.label(),
+                Action::Delete,
+                Direction::TearDown,
+            )
+            .with_op(Op::DeleteSubscription {
+                topic_arn: spec.topic_arn,
+                endpoint: spec.endpoint,
+            }),
+        );
     }
 }
 
@@ -1041,27 +1053,7 @@ fn delivery_teardown(
     steps: &mut Vec<Step>,
 ) {
     let integration = names.integration.as_str();
-    for ours in [names.queue_arn(), names.function_arn()] {
-        if let Some(found) = inventory.subscriptions.iter().find(|o| o.endpoint == ours) {
-            let label = format!(
-                "{} {}",
-                found.protocol,
-                ours.rsplit(':').next().unwrap_or_default()
-            );
-            steps.push(
-                Step::new(
-                    Kind::Subscription,
-                    label,
-                    Action::Delete,
-                    Direction::TearDown,
-                )
-                .with_op(Op::DeleteSubscription {
-                    topic_arn: names.topic_arn(),
-                    endpoint: ours.clone(),
-                }),
-            );
-        }
-    }
+    remove_our_subscriptions(names, inventory, &[], steps);
     let owned = |kind: Kind, tags: &Tags| owned_by(tags, integration) || adopted.contains(&kind);
     let mut remove = |kind: Kind, name: String, tags: Option<&Tags>, op: Op| {
         if let Some(tags) = tags {

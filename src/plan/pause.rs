@@ -64,6 +64,19 @@ fn trail_log_group(names: &Names, inventory: &Inventory) -> Option<bool> {
         .map(|g| g.filters.iter().any(|f| f.name == filter))
 }
 
+/// The trail log group's step that stops or restores its feed to the
+/// forwarder: `(from, to)` as the plan shows the filter.
+fn forwarder_feed_step(names: &Names, (from, to): (&str, &str), op: Op) -> Step {
+    Step::new(
+        Kind::LogGroup,
+        names.trail_log_group(),
+        Action::Update,
+        Direction::Build,
+    )
+    .with_changes(vec![FieldChange::new("subscription filter", from, to)])
+    .with_op(op)
+}
+
 /// Stop delivery; with `stop_logging`, also stop the owned trail. `now` is
 /// the pause time to record (RFC 3339).
 pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str) -> Plan {
@@ -92,23 +105,14 @@ pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str
 
     // The forwarder fed by CloudWatch Logs stops with its filter.
     if trail_log_group(names, inventory) == Some(true) {
-        steps.push(
-            Step::new(
-                Kind::LogGroup,
-                names.trail_log_group(),
-                Action::Update,
-                Direction::Build,
-            )
-            .with_changes(vec![FieldChange::new(
-                "subscription filter",
-                "to the forwarder",
-                "(removed while paused)",
-            )])
-            .with_op(Op::RemoveLogGroupFilter {
+        steps.push(forwarder_feed_step(
+            names,
+            ("to the forwarder", "(removed while paused)"),
+            Op::RemoveLogGroupFilter {
                 group: names.trail_log_group(),
                 filter: names.base(),
-            }),
-        );
+            },
+        ));
     }
 
     let recorded = inventory.topic.as_ref().and_then(|t| t.pause());
@@ -251,20 +255,11 @@ pub fn resume(names: &Names, wanted: &notification::Spec, inventory: &Inventory)
 
     if trail_log_group(names, inventory) == Some(false) && inventory.function.is_some() {
         let spec = desired::trail_logs(names).log_group;
-        steps.push(
-            Step::new(
-                Kind::LogGroup,
-                names.trail_log_group(),
-                Action::Update,
-                Direction::Build,
-            )
-            .with_changes(vec![FieldChange::new(
-                "subscription filter",
-                "(none)",
-                "to the forwarder",
-            )])
-            .with_op(Op::UpdateLogGroup(spec, vec![log_group::Setting::Filter])),
-        );
+        steps.push(forwarder_feed_step(
+            names,
+            ("(none)", "to the forwarder"),
+            Op::UpdateLogGroup(spec, vec![log_group::Setting::Filter]),
+        ));
     }
 
     if owned_trail(names, inventory) == Some(false) {

@@ -7,7 +7,7 @@ use super::*;
 use crate::iam::bundled;
 use crate::iam::eval::NamedPolicy;
 use crate::inventory::Inventory;
-use crate::settings::{AccountId, IntegrationName, SetupSettings};
+use crate::settings::IntegrationName;
 
 fn names() -> Names {
     Names::new(
@@ -29,18 +29,7 @@ fn caller() -> Caller {
 
 /// The plan of a first `setup` in an empty account.
 fn first_setup() -> Plan {
-    let settings = SetupSettings {
-        collector_account: AccountId::parse("x", "111122223333").unwrap(),
-        external_id: None,
-        retention_days: 365,
-        kms_key: None,
-        bucket_name: None,
-        write_only: false,
-        exclude_kms_events: false,
-        delivery: Default::default(),
-        plan_only: false,
-    };
-    let desired = crate::desired::desired(&names(), &settings, "ext".into());
+    let desired = crate::desired::desired(&names(), &crate::testing::settings(), "ext".into());
     let empty = Inventory::default();
     crate::plan::setup(&names(), &desired, &empty, &[])
 }

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::time::Duration;
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
@@ -19,7 +18,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{tag_change, FieldChange, Tags};
-use crate::aws::{error_code, AwsResultExt};
+use crate::aws::{error_code, retry_while, AwsError, AwsResultExt};
 
 /// The forwarder's source, as kept in the repository.
 pub const SOURCE: &str = include_str!("../../forwarder/trailctl_forwarder.py");
@@ -273,75 +272,50 @@ fn environment(spec: &Spec) -> Environment {
 
 /// How long Lambda may take to see a just-created execution role, and a
 /// function still applying its last update: the two conditions retried.
-const BACKOFF: [Duration; 5] = [
-    Duration::from_millis(500),
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-    Duration::from_secs(4),
-    Duration::from_secs(8),
-];
+const BACKOFF_MS: [u64; 5] = [500, 1000, 2000, 4000, 8000];
 
 /// Lambda's answer while IAM has not yet propagated a new role.
-fn role_not_yet_assumable(code: Option<&str>, message: Option<&str>) -> bool {
-    code == Some("InvalidParameterValueException")
-        && message.is_some_and(|m| m.contains("cannot be assumed"))
+fn role_not_yet_assumable(e: &AwsError) -> bool {
+    e.code.as_deref() == Some("InvalidParameterValueException")
+        && e.message
+            .as_deref()
+            .is_some_and(|m| m.contains("cannot be assumed"))
 }
 
-/// Run `call` again while `retry` says its error is transient, with
-/// bounded backoff; any other error, or the last, is returned.
-async fn with_backoff<T, E, F, Fut>(mut call: F, retry: impl Fn(&E) -> bool) -> Result<T, E>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
-{
-    for delay in BACKOFF {
-        match call().await {
-            Err(e) if retry(&e) => tokio::time::sleep(delay).await,
-            other => return other,
-        }
-    }
-    call().await
+/// Lambda refuses an update while the previous one is still applying; a
+/// create, when the function already exists.
+fn conflict(e: &AwsError) -> bool {
+    e.code.as_deref() == Some("ResourceConflictException")
 }
 
 pub async fn create(lambda: &Client, spec: &Spec) -> anyhow::Result<()> {
     let package = Blob::new(package());
-    let created = with_backoff(
-        || {
-            lambda
-                .create_function()
-                .function_name(&spec.name)
-                .description("trailctl: forwards CloudTrail records to the collector")
-                .runtime(Runtime::from(RUNTIME))
-                .handler(HANDLER)
-                .role(&spec.role_arn)
-                .memory_size(MEMORY_MB)
-                .timeout(TIMEOUT_SECONDS)
-                .environment(environment(spec))
-                .code(FunctionCode::builder().zip_file(package.clone()).build())
-                .set_tags(Some(spec.tags.iter().cloned().collect()))
-                .send()
-        },
-        |e| {
-            role_not_yet_assumable(
-                error_code(e),
-                aws_sdk_lambda::error::ProvideErrorMetadata::message(e),
-            )
-        },
-    )
+    let created = retry_while(&BACKOFF_MS, role_not_yet_assumable, || async {
+        lambda
+            .create_function()
+            .function_name(&spec.name)
+            .description("trailctl: forwards CloudTrail records to the collector")
+            .runtime(Runtime::from(RUNTIME))
+            .handler(HANDLER)
+            .role(&spec.role_arn)
+            .memory_size(MEMORY_MB)
+            .timeout(TIMEOUT_SECONDS)
+            .environment(environment(spec))
+            .code(FunctionCode::builder().zip_file(package.clone()).build())
+            .set_tags(Some(spec.tags.iter().cloned().collect()))
+            .send()
+            .await
+            .aws(format!("lambda:CreateFunction {}", spec.name))
+    })
     .await;
     match created {
         Ok(_) => {}
         // Created by an interrupted run of ours (the journal adopted it);
         // the update below brings it to the spec.
-        Err(e) if error_code(&e) == Some("ResourceConflictException") => {
+        Err(e) if e.downcast_ref::<AwsError>().is_some_and(conflict) => {
             update(lambda, spec, &[Setting::Code, Setting::Configuration]).await?;
         }
-        Err(e) => {
-            return Err(crate::aws::aws_error(
-                format!("lambda:CreateFunction {}", spec.name),
-                e,
-            ))
-        }
+        Err(e) => return Err(e),
     }
     futures::future::try_join_all(
         spec.permissions
@@ -391,51 +365,37 @@ async fn add_permission(
     }
 }
 
-/// Lambda refuses an update while the previous one is still applying.
-fn update_in_progress(code: Option<&str>) -> bool {
-    code == Some("ResourceConflictException")
-}
-
 pub async fn update(lambda: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::Result<()> {
     if settings.contains(&Setting::Configuration) {
-        with_backoff(
-            || {
-                lambda
-                    .update_function_configuration()
-                    .function_name(&spec.name)
-                    .runtime(Runtime::from(RUNTIME))
-                    .handler(HANDLER)
-                    .role(&spec.role_arn)
-                    .memory_size(MEMORY_MB)
-                    .timeout(TIMEOUT_SECONDS)
-                    .environment(environment(spec))
-                    .send()
-            },
-            |e| {
-                update_in_progress(error_code(e))
-                    || role_not_yet_assumable(
-                        error_code(e),
-                        aws_sdk_lambda::error::ProvideErrorMetadata::message(e),
-                    )
-            },
-        )
-        .await
-        .aws(format!("lambda:UpdateFunctionConfiguration {}", spec.name))?;
+        let transient = |e: &AwsError| conflict(e) || role_not_yet_assumable(e);
+        retry_while(&BACKOFF_MS, transient, || async {
+            lambda
+                .update_function_configuration()
+                .function_name(&spec.name)
+                .runtime(Runtime::from(RUNTIME))
+                .handler(HANDLER)
+                .role(&spec.role_arn)
+                .memory_size(MEMORY_MB)
+                .timeout(TIMEOUT_SECONDS)
+                .environment(environment(spec))
+                .send()
+                .await
+                .aws(format!("lambda:UpdateFunctionConfiguration {}", spec.name))
+        })
+        .await?;
     }
     if settings.contains(&Setting::Code) {
         let package = Blob::new(package());
-        with_backoff(
-            || {
-                lambda
-                    .update_function_code()
-                    .function_name(&spec.name)
-                    .zip_file(package.clone())
-                    .send()
-            },
-            |e| update_in_progress(error_code(e)),
-        )
-        .await
-        .aws(format!("lambda:UpdateFunctionCode {}", spec.name))?;
+        retry_while(&BACKOFF_MS, conflict, || async {
+            lambda
+                .update_function_code()
+                .function_name(&spec.name)
+                .zip_file(package.clone())
+                .send()
+                .await
+                .aws(format!("lambda:UpdateFunctionCode {}", spec.name))
+        })
+        .await?;
     }
     for setting in settings {
         match setting {

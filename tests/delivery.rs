@@ -58,6 +58,18 @@ async fn trust(aws: &Clients, role: &str) -> Value {
     policy_doc(out.role().unwrap().assume_role_policy_document().unwrap())
 }
 
+/// The forwarder's resource policy: who may invoke it.
+async fn function_policy(aws: &Clients) -> Value {
+    let out = aws
+        .lambda
+        .get_policy()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(out.policy().unwrap()).unwrap()
+}
+
 /// The token parameter, decrypted.
 async fn stored_token(aws: &Clients) -> aws_sdk_ssm::types::Parameter {
     aws.ssm
@@ -263,14 +275,7 @@ async fn https_delivery_builds_the_forwarder_and_keeps_the_token_out_of_sight() 
     assert_eq!(parameter.value(), Some(TOKEN));
 
     // Only the topic may invoke it, and it is subscribed.
-    let policy = aws
-        .lambda
-        .get_policy()
-        .function_name(FUNCTION)
-        .send()
-        .await
-        .unwrap();
-    let policy: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let policy = function_policy(&aws).await;
     let statement = &policy["Statement"][0];
     assert_eq!(statement["Principal"]["Service"], "sns.amazonaws.com");
     assert_eq!(statement["Condition"]["ArnLike"]["AWS:SourceArn"], TOPIC);
@@ -478,14 +483,7 @@ async fn cloudwatch_logs_delivers_the_trail_to_a_group_the_forwarder_subscribes(
     );
 
     // CloudWatch Logs may invoke the forwarder, for this log group only.
-    let policy = aws
-        .lambda
-        .get_policy()
-        .function_name(FUNCTION)
-        .send()
-        .await
-        .unwrap();
-    let policy: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let policy = function_policy(&aws).await;
     let logs = policy["Statement"]
         .as_array()
         .unwrap()

@@ -39,6 +39,7 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub organizations: aws_sdk_organizations::Client,
     pub calls: CallLog,
     pub region: Region,
 }
@@ -127,6 +128,11 @@ pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
         ),
         ssm: aws_sdk_ssm::Client::from_conf(
             aws_sdk_ssm::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
+        organizations: aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&sdk)
                 .interceptor(calls.clone())
                 .build(),
         ),

@@ -91,6 +91,9 @@ pub enum Command {
     /// Restore delivery as setup left it and replay the log files written
     /// during the pause.
     Resume(ResumeArgs),
+    /// An organization integration's accounts: list them, or choose which
+    /// are collected (12-digit IDs, comma-separated).
+    Accounts(AccountsArgs),
     /// Print the IAM policy whoever runs trailctl needs: every action it can
     /// call, scoped to trailctl's resources (concrete with --name,
     /// --bucket-name, --account-id, --region). Makes no AWS call.
@@ -180,6 +183,59 @@ pub struct SetupArgs {
     /// filter sends every event to the forwarder (needs --delivery https).
     #[arg(long)]
     pub cloudwatch_logs: bool,
+
+    /// An organization trail for every account of the organization (run
+    /// from the management account or a CloudTrail delegated administrator).
+    #[arg(long)]
+    pub org: bool,
+
+    /// With --org: collect only these accounts (12-digit IDs,
+    /// comma-separated), or `all` [default: the selection in place; all on
+    /// a first setup].
+    #[arg(long, value_name = "IDS|all")]
+    pub accounts: Option<String>,
+
+    /// Print the plan and stop without changing anything.
+    #[arg(long)]
+    pub plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    #[command(subcommand)]
+    pub command: AccountsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Every account of the organization, marked collected or not, and
+    /// selected IDs that are no longer in it.
+    List(AccountsListArgs),
+    /// Collect these accounts too.
+    Add(AccountsChangeArgs),
+    /// Stop collecting these accounts.
+    Remove(AccountsChangeArgs),
+    /// Collect exactly these accounts (`all`: every account, including
+    /// those that join later).
+    Set(AccountsChangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AccountsListArgs {
+    /// Name of the log bucket when it was not the default.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountsChangeArgs {
+    /// 12-digit account IDs, comma-separated.
+    #[arg(value_name = "IDS")]
+    pub ids: String,
+
+    /// Name of the log bucket when it was not the default.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket_name: Option<String>,
 
     /// Print the plan and stop without changing anything.
     #[arg(long)]

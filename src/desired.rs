@@ -5,6 +5,7 @@
 //! (the bucket policy names the trail, the topic policy names the bucket,
 //! the role reads the bucket), so every ARN is built here, partition-aware.
 
+use aws_sdk_s3::types::NotificationConfiguration;
 use serde_json::{json, Value};
 
 use crate::iam::policy::VERSION;
@@ -13,7 +14,9 @@ use crate::resources::{
     bucket, function, log_group, notification, parameter, queue, role, subscription, topic, trail,
     Tags, TAG_KEY,
 };
-use crate::settings::{AccountId, Delivery, Forward, IntegrationName, SetupSettings};
+use crate::settings::{
+    AccountId, Accounts, Delivery, Forward, IntegrationName, OrgSetup, SetupSettings,
+};
 
 /// An integration's identity and every name derived from it.
 #[derive(Debug, Clone)]
@@ -23,6 +26,19 @@ pub struct Names {
     pub partition: String,
     pub region: String,
     pub bucket: String,
+    /// An organization integration's organization.
+    pub org: Option<OrgNames>,
+}
+
+/// What an organization integration's names depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgNames {
+    /// `o-…`: CloudTrail writes every account's files under
+    /// `AWSLogs/<id>/<account>/`.
+    pub id: String,
+    /// An organization trail belongs to the management account, also when
+    /// a delegated administrator creates it.
+    pub management_account: String,
 }
 
 impl Names {
@@ -41,6 +57,7 @@ impl Names {
             partition: partition.to_owned(),
             region: region.to_owned(),
             bucket,
+            org: None,
         }
     }
 
@@ -55,7 +72,9 @@ impl Names {
             "arn:{}:cloudtrail:{}:{}:trail/{}",
             self.partition,
             self.region,
-            self.account,
+            self.org
+                .as_ref()
+                .map_or(&self.account, |o| &o.management_account),
             self.trail()
         )
     }
@@ -161,9 +180,32 @@ impl Names {
         format!("{}{}", notification::ID_PREFIX, self.integration)
     }
     /// Where CloudTrail writes this account's log files (digests and
-    /// Insights go to sibling prefixes).
+    /// Insights go to sibling prefixes); for an organization, the prefix of
+    /// every account's folder.
     pub fn log_prefix(&self) -> String {
-        format!("AWSLogs/{}/CloudTrail/", self.account)
+        match &self.org {
+            Some(org) => format!("AWSLogs/{}/", org.id),
+            None => format!("AWSLogs/{}/CloudTrail/", self.account),
+        }
+    }
+    /// Where the organization trail writes `account`'s log files.
+    pub fn account_log_prefix(&self, account: &str) -> String {
+        match &self.org {
+            Some(org) => format!("AWSLogs/{}/{account}/CloudTrail/", org.id),
+            None => self.log_prefix(),
+        }
+    }
+    /// The log objects (not digests) the collector and the forwarder read:
+    /// for an organization, every account's.
+    pub fn log_objects_arn(&self) -> String {
+        match &self.org {
+            Some(org) => format!("{}/AWSLogs/{}/*/CloudTrail/*", self.bucket_arn(), org.id),
+            None => format!("{}/{}*", self.bucket_arn(), self.log_prefix()),
+        }
+    }
+    /// The notification entry Id of one account of a selection.
+    pub fn account_notification_id(&self, account: &str) -> String {
+        format!("{}:{account}", self.notification_id())
     }
     pub fn tags(&self) -> Tags {
         vec![(TAG_KEY.to_owned(), self.integration.to_string())]
@@ -191,6 +233,8 @@ pub struct Desired {
     pub trail_logs: Option<TrailLogs>,
     /// The topic's subscriptions to the queue and the function.
     pub subscriptions: Vec<subscription::Spec>,
+    /// `--org`: the accounts collected.
+    pub accounts: Option<Accounts>,
 }
 
 /// The Lambda forwarder and what it needs.
@@ -209,7 +253,16 @@ pub struct TrailLogs {
     pub role: role::Spec,
 }
 
+/// `names.org` must be set exactly when `settings.org` is: the selection is
+/// resolved by then (`None` in `settings.org.accounts` is every account).
 pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> Desired {
+    let accounts = names.org.as_ref().map(|_| {
+        settings
+            .org
+            .as_ref()
+            .and_then(|o| o.accounts.clone())
+            .unwrap_or(Accounts::All)
+    });
     Desired {
         bucket: bucket::Spec {
             name: names.bucket.clone(),
@@ -260,9 +313,10 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
                     group_arn: format!("{}:*", names.log_group_arn(&names.trail_log_group())),
                     role_arn: names.role_arn_of(&names.trail_logs_role()),
                 }),
+            organization: names.org.is_some(),
             tags: names.tags(),
         },
-        notification: notification_spec(names),
+        notification: notification_spec(names, accounts.as_ref()),
         external_id,
         queue: settings.delivery.sqs.then(|| queue_spec(names)),
         forwarder: settings
@@ -272,6 +326,7 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
             .map(|f| forwarder(names, f, &settings.delivery, settings.kms_key.as_deref())),
         trail_logs: settings.delivery.cloudwatch_logs.then(|| trail_logs(names)),
         subscriptions: subscriptions(names, &settings.delivery),
+        accounts,
     }
 }
 
@@ -452,7 +507,7 @@ fn forwarder_permissions(names: &Names, kms_key: Option<&str>) -> Value {
             "Sid": "TrailctlReadLogObjects",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": format!("{}/{}*", names.bucket_arn(), names.log_prefix())
+            "Resource": names.log_objects_arn()
         }),
         json!({
             "Sid": "TrailctlReadForwardToken",
@@ -483,21 +538,62 @@ fn decrypt_statement(names: &Names, key: &str) -> Value {
     })
 }
 
-/// trailctl's entry in the bucket's notifications, as setup writes it.
-pub fn notification_spec(names: &Names) -> notification::Spec {
+/// trailctl's entries in the bucket's notifications, as setup writes them:
+/// one for the account (or the whole organization), or one per selected
+/// account of the organization.
+pub fn notification_spec(names: &Names, accounts: Option<&Accounts>) -> notification::Spec {
+    let entries = match accounts {
+        Some(Accounts::Only(ids)) => ids
+            .iter()
+            .map(|id| notification::Entry {
+                id: names.account_notification_id(id.as_str()),
+                prefix: names.account_log_prefix(id.as_str()),
+            })
+            .collect(),
+        _ => vec![notification::Entry {
+            id: names.notification_id(),
+            prefix: names.log_prefix(),
+        }],
+    };
     notification::Spec {
         bucket: names.bucket.clone(),
         id: names.notification_id(),
         topic_arn: names.topic_arn(),
-        prefix: names.log_prefix(),
+        entries,
     }
 }
 
-/// CloudTrail may check the ACL and write under `AWSLogs/<account>/`, only
-/// for our trail; every request without TLS is denied.
+/// The selection the bucket's entries reflect (parked ones of a pause
+/// included): `None` when they show no organization integration.
+pub fn accounts_in_place(names: &Names, config: &NotificationConfiguration) -> Option<Accounts> {
+    let base = names.notification_id();
+    let mut ids = Vec::new();
+    let mut all = false;
+    for entry in notification::ours(config, &base) {
+        let id = entry.id().unwrap_or_default();
+        match id.strip_prefix(&base).and_then(|r| r.strip_prefix(':')) {
+            Some(account) => ids.extend(AccountId::parse("entry", account).ok()),
+            None => {
+                all |= notification::filter_value(entry, "prefix").is_some_and(|p| {
+                    p.strip_prefix("AWSLogs/o-")
+                        .is_some_and(|r| r.matches('/').count() == 1)
+                })
+            }
+        }
+    }
+    match (all, ids.is_empty()) {
+        (_, false) => Some(Accounts::only(ids)),
+        (true, true) => Some(Accounts::All),
+        (false, true) => None,
+    }
+}
+
+/// CloudTrail may check the ACL and write under `AWSLogs/<account>/` (and,
+/// for an organization trail, `AWSLogs/<org-id>/`), only for our trail;
+/// every request without TLS is denied.
 pub fn bucket_policy(names: &Names) -> Value {
     let bucket = names.bucket_arn();
-    json!({
+    let mut policy = json!({
         "Version": VERSION,
         "Statement": [
             {
@@ -528,7 +624,25 @@ pub fn bucket_policy(names: &Names) -> Value {
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}
             }
         ]
-    })
+    });
+    if let Some(org) = &names.org {
+        let statements = policy["Statement"].as_array_mut().expect("an array");
+        statements.insert(
+            2,
+            json!({
+                "Sid": "TrailctlCloudTrailWriteOrganization",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("{bucket}/AWSLogs/{}/*", org.id),
+                "Condition": {"StringEquals": {
+                    "aws:SourceArn": names.trail_arn(),
+                    "s3:x-amz-acl": "bucket-owner-full-control"
+                }}
+            }),
+        );
+    }
+    policy
 }
 
 /// Only S3, for our bucket in our account, may publish.
@@ -570,7 +684,7 @@ pub fn collector_permissions(names: &Names, kms_key: Option<&str>, queue: bool) 
         "Sid": "TrailctlReadLogObjects",
         "Effect": "Allow",
         "Action": "s3:GetObject",
-        "Resource": format!("{}/{}*", names.bucket_arn(), names.log_prefix())
+        "Resource": names.log_objects_arn()
     })];
     if let Some(key) = kms_key {
         statements.push(decrypt_statement(names, key));
@@ -614,6 +728,17 @@ fn delivery_in_place(inventory: &Inventory) -> Delivery {
     }
 }
 
+/// An organization integration: an organization trail, or entries that
+/// select accounts; with the selection they hold.
+fn org_in_place(names: &Names, inventory: &Inventory) -> Option<OrgSetup> {
+    let accounts = match &inventory.bucket {
+        bucket::Observed::Present(b) => accounts_in_place(names, &b.notification),
+        _ => None,
+    };
+    let org_trail = inventory.trail.as_ref().is_some_and(|t| t.organization);
+    (org_trail || accounts.is_some()).then_some(OrgSetup { accounts })
+}
+
 /// A fresh external ID: 128 random bits, hex-encoded.
 pub fn generate_external_id() -> anyhow::Result<String> {
     let mut bytes = [0u8; 16];
@@ -628,7 +753,7 @@ pub fn generate_external_id() -> anyhow::Result<String> {
 /// trail. `status` plans against these, so the drift it reports is what a
 /// `setup` with the same options would repair — never the options
 /// themselves. Parts that cannot be read keep setup's defaults.
-pub fn settings_in_place(inventory: &Inventory) -> (SetupSettings, String) {
+pub fn settings_in_place(names: &Names, inventory: &Inventory) -> (SetupSettings, String) {
     let role = inventory.role.as_ref();
     let collector = role
         .and_then(|r| r.trust.as_ref())
@@ -668,6 +793,7 @@ pub fn settings_in_place(inventory: &Inventory) -> (SetupSettings, String) {
         exclude_kms_events: selector
             .is_some_and(|s| s.excluded_sources.iter().any(|x| x == "kms.amazonaws.com")),
         delivery: delivery_in_place(inventory),
+        org: org_in_place(names, inventory),
         plan_only: true,
     };
     let external_id = role.and_then(|r| r.external_id()).unwrap_or_default();

@@ -5,7 +5,7 @@
 use crate::aws::Clients;
 use crate::desired::Names;
 use crate::resources::{
-    bucket, function, log_group, parameter, queue, role, subscription, topic, trail,
+    bucket, function, log_group, organization, parameter, queue, role, subscription, topic, trail,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -24,6 +24,8 @@ pub struct Inventory {
     pub token: Option<parameter::State>,
     pub trail_log_group: Option<log_group::State>,
     pub trail_logs_role: Option<role::State>,
+    /// Organization integrations: the organization as the caller sees it.
+    pub organization: Option<organization::State>,
 }
 
 /// Read every resource, all at once.
@@ -102,6 +104,7 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
         token,
         trail_log_group,
         trail_logs_role,
+        organization: None,
     })
 }
 

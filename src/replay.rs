@@ -88,15 +88,15 @@ pub async fn list(clients: &Clients, bucket: &str, prefix: &str) -> anyhow::Resu
     Ok(out)
 }
 
-/// The regions CloudTrail has written files for, from the prefixes.
-async fn regions(clients: &Clients, names: &Names) -> anyhow::Result<Vec<String>> {
-    let prefix = names.log_prefix();
+/// The folders directly under `prefix` (listed with a delimiter), without
+/// the prefix and the slash.
+async fn folders(clients: &Clients, names: &Names, prefix: &str) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     let mut pages = clients
         .s3
         .list_objects_v2()
         .bucket(&names.bucket)
-        .prefix(&prefix)
+        .prefix(prefix)
         .delimiter("/")
         .into_paginator()
         .send();
@@ -104,7 +104,7 @@ async fn regions(clients: &Clients, names: &Names) -> anyhow::Result<Vec<String>
         let page = page.aws(format!("s3:ListObjectsV2 {}/{prefix}", names.bucket))?;
         out.extend(page.common_prefixes().iter().filter_map(|p| {
             p.prefix()
-                .and_then(|p| p.strip_prefix(&prefix))
+                .and_then(|p| p.strip_prefix(prefix))
                 .map(|r| r.trim_end_matches('/').to_owned())
         }));
     }
@@ -117,10 +117,20 @@ pub async fn latest(
     names: &Names,
     now: DateTime,
 ) -> anyhow::Result<Option<String>> {
+    latest_under(clients, names, &names.log_prefix(), now).await
+}
+
+/// [`latest`] for the account whose files are under `account_prefix`.
+pub async fn latest_under(
+    clients: &Clients,
+    names: &Names,
+    account_prefix: &str,
+    now: DateTime,
+) -> anyhow::Result<Option<String>> {
     let day_ago = DateTime::from_secs(now.secs() - DAY_SECS);
     let prefixes: Vec<String> = days(day_ago, now)
         .iter()
-        .map(|day| format!("{}{}/{day}/", names.log_prefix(), names.region))
+        .map(|day| format!("{account_prefix}{}/{day}/", names.region))
         .collect();
     let listed =
         futures::future::try_join_all(prefixes.iter().map(|p| list(clients, &names.bucket, p)))
@@ -128,20 +138,56 @@ pub async fn latest(
     Ok(listed.into_iter().flatten().map(|o| o.last_modified).max())
 }
 
-/// The log files written since `since`, oldest first.
+/// Where the log files of the collected accounts are
+/// (`…/<account>/CloudTrail/`): one prefix for one account; for an
+/// organization, the selected accounts', or every account folder in the
+/// bucket when all are collected.
+pub async fn account_prefixes(
+    clients: &Clients,
+    names: &Names,
+    accounts: Option<&crate::settings::Accounts>,
+) -> anyhow::Result<Vec<String>> {
+    use crate::settings::Accounts;
+    if names.org.is_none() {
+        return Ok(vec![names.log_prefix()]);
+    }
+    Ok(match accounts {
+        Some(Accounts::Only(ids)) => ids
+            .iter()
+            .map(|id| names.account_log_prefix(id.as_str()))
+            .collect(),
+        _ => folders(clients, names, &names.log_prefix())
+            .await?
+            .iter()
+            .map(|account| names.account_log_prefix(account))
+            .collect(),
+    })
+}
+
+/// The log files under `account_prefixes` written since `since`, oldest
+/// first.
 pub async fn written_since(
     clients: &Clients,
     names: &Names,
+    account_prefixes: &[String],
     since: DateTime,
     now: DateTime,
 ) -> anyhow::Result<Vec<LogObject>> {
-    let regions = regions(clients, names).await?;
-    let prefixes: Vec<String> = regions
+    let regions = futures::future::try_join_all(
+        account_prefixes
+            .iter()
+            .map(|prefix| folders(clients, names, prefix)),
+    )
+    .await?;
+    let prefixes: Vec<String> = account_prefixes
         .iter()
-        .flat_map(|region| {
-            days(since, now)
-                .into_iter()
-                .map(move |day| format!("{}{region}/{day}/", names.log_prefix()))
+        .zip(&regions)
+        .flat_map(|(prefix, regions)| {
+            regions.iter().flat_map(move |region| {
+                days(since, now)
+                    .into_iter()
+                    .map(move |day| format!("{prefix}{region}/{day}/"))
+            })
         })
         .collect();
     let listed =

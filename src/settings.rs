@@ -42,6 +42,7 @@ pub enum CommandSettings {
     Status(StatusSettings),
     Pause(PauseSettings),
     Resume(ResumeSettings),
+    Accounts(AccountsSettings),
     Completions(clap_complete::Shell),
     Man,
 }
@@ -68,6 +69,91 @@ pub struct ResumeSettings {
     pub plan_only: bool,
 }
 
+/// `trailctl accounts …`: the organization's accounts and which of them
+/// are collected.
+#[derive(Debug, Clone)]
+pub struct AccountsSettings {
+    pub action: AccountsAction,
+    pub bucket_name: Option<BucketName>,
+    pub plan_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountsAction {
+    List,
+    Add(Vec<AccountId>),
+    Remove(Vec<AccountId>),
+    Set(Accounts),
+}
+
+/// Which accounts of an organization are collected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accounts {
+    /// Every account, including those that join later.
+    All,
+    /// These accounts only: sorted, without duplicates, never empty.
+    Only(Vec<AccountId>),
+}
+
+impl Accounts {
+    /// A selection of `ids`; none means every account (as in the design:
+    /// an empty selection is all of them).
+    pub fn only(mut ids: Vec<AccountId>) -> Self {
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids.dedup();
+        if ids.is_empty() {
+            Accounts::All
+        } else {
+            Accounts::Only(ids)
+        }
+    }
+
+    pub fn includes(&self, account: &str) -> bool {
+        match self {
+            Accounts::All => true,
+            Accounts::Only(ids) => ids.iter().any(|id| id.as_str() == account),
+        }
+    }
+}
+
+impl fmt::Display for Accounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Accounts::All => f.write_str("all"),
+            Accounts::Only(ids) => {
+                let ids: Vec<&str> = ids.iter().map(AccountId::as_str).collect();
+                f.write_str(&ids.join(","))
+            }
+        }
+    }
+}
+
+/// A comma-separated list of 12-digit account IDs, as the seeds' wizards
+/// take it. Every entry is checked: an empty one (`1…,,2…`, a trailing
+/// comma) is named rather than skipped, since it is usually a paste error.
+pub fn parse_account_list(what: &str, value: &str) -> Result<Vec<AccountId>, InvalidInput> {
+    let mut ids = Vec::new();
+    for (index, entry) in value.split(',').enumerate() {
+        let entry = entry.trim();
+        if entry.is_empty() {
+            return Err(InvalidInput::new(format!(
+                "{what} `{value}`: entry {} is empty (expected 12-digit account IDs separated by commas)",
+                index + 1
+            )));
+        }
+        ids.push(AccountId::parse(what, entry)?);
+    }
+    Ok(ids)
+}
+
+/// `all`, or a list as [`parse_account_list`] takes it.
+pub fn parse_accounts(what: &str, value: &str) -> Result<Accounts, InvalidInput> {
+    if value.trim() == "all" {
+        return Ok(Accounts::All);
+    }
+    parse_account_list(what, value).map(Accounts::only)
+}
+
 #[derive(Debug, Clone)]
 pub struct PolicySettings {
     pub bucket_name: Option<BucketName>,
@@ -89,7 +175,17 @@ pub struct SetupSettings {
     pub write_only: bool,
     pub exclude_kms_events: bool,
     pub delivery: Delivery,
+    /// `--org`: an organization trail; `None` for one account.
+    pub org: Option<OrgSetup>,
     pub plan_only: bool,
+}
+
+/// `setup --org`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSetup {
+    /// `--accounts`; `None` keeps the selection in place (every account on
+    /// a first setup).
+    pub accounts: Option<Accounts>,
 }
 
 /// Where the collector receives new log files, besides the topic.
@@ -427,8 +523,36 @@ pub fn from_cli(cli: Cli) -> Result<Settings, InvalidInput> {
             bucket_name: bucket_name(a.bucket_name.as_deref())?,
             plan_only: a.plan,
         }),
+        Command::Accounts(a) => CommandSettings::Accounts(accounts_settings(a)?),
     };
     Ok(Settings { global, command })
+}
+
+fn accounts_settings(a: cli::AccountsArgs) -> Result<AccountsSettings, InvalidInput> {
+    use cli::AccountsCommand as C;
+    let (action, bucket, plan) = match a.command {
+        C::List(o) => (AccountsAction::List, o.bucket_name, false),
+        C::Add(c) => (
+            AccountsAction::Add(parse_account_list("accounts add", &c.ids)?),
+            c.bucket_name,
+            c.plan,
+        ),
+        C::Remove(c) => (
+            AccountsAction::Remove(parse_account_list("accounts remove", &c.ids)?),
+            c.bucket_name,
+            c.plan,
+        ),
+        C::Set(c) => (
+            AccountsAction::Set(parse_accounts("accounts set", &c.ids)?),
+            c.bucket_name,
+            c.plan,
+        ),
+    };
+    Ok(AccountsSettings {
+        action,
+        bucket_name: bucket_name(bucket.as_deref())?,
+        plan_only: plan,
+    })
 }
 
 fn parse_replay_since(value: &str) -> Result<String, InvalidInput> {
@@ -479,6 +603,19 @@ fn setup_settings(a: cli::SetupArgs) -> Result<SetupSettings, InvalidInput> {
             a.cloudwatch_logs,
             || read_token(a.forward_token_stdin),
         )?,
+        org: match (a.org, a.accounts.as_deref()) {
+            (false, Some(_)) => {
+                return Err(InvalidInput::new(
+                    "--accounts selects accounts of an organization: add --org",
+                ))
+            }
+            (false, None) => None,
+            (true, accounts) => Some(OrgSetup {
+                accounts: accounts
+                    .map(|list| parse_accounts("--accounts", list))
+                    .transpose()?,
+            }),
+        },
         plan_only: a.plan,
     })
 }
@@ -610,6 +747,43 @@ mod tests {
                     assert!(e.to_string().contains(message), "{modes:?} {url:?}: {e}");
                 }
                 (got, want) => panic!("{modes:?} {url:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn account_lists() {
+        let ids = |list: &[&str]| {
+            Accounts::Only(
+                list.iter()
+                    .map(|id| AccountId::parse("x", id).unwrap())
+                    .collect(),
+            )
+        };
+        for (input, want) in [
+            ("all", Ok(Accounts::All)),
+            ("111111111111", Ok(ids(&["111111111111"]))),
+            (
+                "222222222222,111111111111,222222222222",
+                Ok(ids(&["111111111111", "222222222222"])),
+            ),
+            (
+                "111111111111, 222222222222",
+                Ok(ids(&["111111111111", "222222222222"])),
+            ),
+            ("", Err("entry 1 is empty")),
+            ("111111111111,,222222222222", Err("entry 2 is empty")),
+            ("111111111111,", Err("entry 2 is empty")),
+            ("11111111111", Err("`11111111111` is not an AWS account ID")),
+            ("111111111111,abc", Err("`abc` is not an AWS account ID")),
+            ("all,111111111111", Err("`all` is not an AWS account ID")),
+        ] {
+            match (parse_accounts("--accounts", input), want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{input:?}"),
+                (Err(e), Err(message)) => {
+                    assert!(e.to_string().contains(message), "{input:?}: {e}")
+                }
+                (got, want) => panic!("{input:?}: got {got:?}, want {want:?}"),
             }
         }
     }

@@ -73,6 +73,20 @@ pub struct Status {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused_since: Option<topic::Pause>,
     pub checks: Vec<Check>,
+    /// Organization integrations: each collected account's newest log file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountSeen>,
+}
+
+/// One collected account of an organization, as `status` found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSeen {
+    pub id: String,
+    pub name: Option<String>,
+    /// False for a selected ID that has left the organization.
+    pub in_organization: bool,
+    /// The newest log file of the home region from the last day (RFC 3339).
+    pub latest_log_object: Option<String>,
 }
 
 /// What was read besides the inventory.
@@ -84,6 +98,8 @@ pub struct Observations {
     /// 24 hours before now (RFC 3339): a trail that started logging after
     /// this is new enough to have delivered nothing yet.
     pub day_ago: String,
+    /// Organization integrations: each collected account.
+    pub accounts: Vec<AccountSeen>,
 }
 
 const REPAIR: &str = "run `trailctl setup` to repair";
@@ -163,6 +179,7 @@ pub fn assess(
             summary,
             paused_since: None,
             checks: retained.into_iter().collect(),
+            accounts: Vec::new(),
         };
     }
 
@@ -270,6 +287,36 @@ pub fn assess(
         });
     }
 
+    if !seen.accounts.is_empty() {
+        let gone: Vec<&str> = seen
+            .accounts
+            .iter()
+            .filter(|a| !a.in_organization)
+            .map(|a| a.id.as_str())
+            .collect();
+        let fresh = seen
+            .accounts
+            .iter()
+            .filter(|a| a.latest_log_object.is_some())
+            .count();
+        let detail = format!(
+            "{fresh} of {} collected accounts have a log file from the last day",
+            seen.accounts.len()
+        );
+        checks.push(if gone.is_empty() {
+            Check::ok("collected accounts", detail)
+        } else {
+            Check::failed(
+                "collected accounts",
+                format!(
+                    "{detail}; selected but no longer in the organization: {}",
+                    gone.join(", ")
+                ),
+                "`trailctl accounts remove` them",
+            )
+        });
+    }
+
     let failed = checks.iter().any(|c| !c.ok);
     let (verdict, summary) = match (failed, &pause) {
         (true, _) => (
@@ -302,6 +349,7 @@ pub fn assess(
         summary,
         paused_since: pause,
         checks,
+        accounts: seen.accounts.clone(),
     }
 }
 
@@ -316,6 +364,7 @@ mod tests {
         Observations {
             latest_log_object: latest.map(str::to_owned),
             day_ago: "2026-11-23T12:00:00Z".into(),
+            accounts: Vec::new(),
         }
     }
 
@@ -469,7 +518,7 @@ mod tests {
         let trail = inv.trail.as_mut().unwrap();
         trail.event_selectors[0].read_write = "WriteOnly".into();
         trail.event_selectors[0].excluded_sources = vec!["kms.amazonaws.com".into()];
-        let (read_back, external_id) = crate::desired::settings_in_place(&inv);
+        let (read_back, external_id) = crate::desired::settings_in_place(&names(), &inv);
         assert_eq!(read_back.retention_days, 90);
         assert!(read_back.write_only && read_back.exclude_kms_events);
         assert_eq!(read_back.collector_account.as_str(), "111122223333");

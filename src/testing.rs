@@ -30,6 +30,7 @@ pub fn settings() -> SetupSettings {
         write_only: false,
         exclude_kms_events: false,
         delivery: Default::default(),
+        org: None,
         plan_only: false,
     }
 }
@@ -70,6 +71,7 @@ pub fn converged(desired: &Desired) -> Inventory {
             multi_region: true,
             global_service_events: true,
             log_file_validation: true,
+            organization: desired.trail.organization,
             logging: true,
             cloud_watch_logs: desired.trail.cloud_watch_logs.clone(),
             event_selectors: vec![trail::Selector {
@@ -124,6 +126,7 @@ pub fn converged(desired: &Desired) -> Inventory {
             .as_ref()
             .map(|t| log_group_state(&t.log_group)),
         trail_logs_role: desired.trail_logs.as_ref().map(|t| role_state(&t.role)),
+        organization: None,
     }
 }
 

@@ -19,7 +19,8 @@ use crate::aws::Clients;
 use crate::output::Printer;
 use crate::plan::{Action, Op, Plan, Step};
 use crate::resources::{
-    bucket, function, log_group, notification, parameter, queue, role, subscription, topic, trail,
+    bucket, function, log_group, notification, organization, parameter, queue, role, subscription,
+    topic, trail,
 };
 use journal::Journal;
 
@@ -101,6 +102,12 @@ pub async fn run_op(clients: &Clients, op: &Op) -> anyhow::Result<()> {
             function::update(&clients.lambda, spec, settings).await
         }
         Op::DeleteFunction { name } => function::delete(&clients.lambda, name).await,
+        Op::EnableTrustedAccess => {
+            organization::enable_trusted_access(&clients.organizations).await
+        }
+        Op::DisableTrustedAccess => {
+            organization::disable_trusted_access(&clients.organizations).await
+        }
     }
 }
 

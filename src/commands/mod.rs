@@ -1,6 +1,7 @@
 //! One function per subcommand, called from the one `match` in [`run`], and
 //! the plan → confirm → apply path they share.
 
+mod accounts;
 mod check;
 mod delete;
 mod generated;
@@ -38,6 +39,7 @@ pub async fn run(settings: Settings, printer: &Printer) -> anyhow::Result<()> {
         CommandSettings::Status(s) => status::run(&settings.global, s, &clients, printer).await,
         CommandSettings::Pause(s) => pause::pause(&settings.global, s, &clients, printer).await,
         CommandSettings::Resume(s) => pause::resume(&settings.global, s, &clients, printer).await,
+        CommandSettings::Accounts(s) => accounts::run(&settings.global, s, &clients, printer).await,
         CommandSettings::Policy(_) | CommandSettings::Completions(_) | CommandSettings::Man => {
             unreachable!("offline commands are handled above")
         }
@@ -107,6 +109,57 @@ async fn caller(clients: &Clients, printer: &Printer) -> anyhow::Result<Caller> 
         printer.warn("running as the account's root user; use an IAM role or user with the trailctl policy instead");
     }
     Ok(caller)
+}
+
+/// For an organization integration (the account shows one), read the
+/// organization: its ID goes on `names` and its state into the inventory.
+/// Returns whether it is one.
+async fn organization_in_place(
+    clients: &Clients,
+    caller: &Caller,
+    names: &mut Names,
+    inventory: &mut crate::inventory::Inventory,
+) -> anyhow::Result<bool> {
+    let (settings, _) = crate::desired::settings_in_place(names, inventory);
+    if settings.org.is_none() {
+        return Ok(false);
+    }
+    let org = crate::resources::organization::read(&clients.organizations, &caller.account).await?;
+    names.org = Some(crate::desired::OrgNames {
+        id: org.id.clone(),
+        management_account: org.management_account.clone(),
+    });
+    inventory.organization = Some(org);
+    Ok(true)
+}
+
+/// Every ID of `ids` must be an active account of the organization: a bad
+/// one is named, and nothing changes (exit code 2).
+fn validate_members(
+    org: &crate::resources::organization::State,
+    ids: &[crate::settings::AccountId],
+    what: &str,
+) -> anyhow::Result<()> {
+    for id in ids {
+        match org.account(id.as_str()) {
+            None => {
+                return Err(crate::exit::InvalidInput::new(format!(
+                    "{what}: account {id} is not a member of organization {} (`trailctl accounts list` shows its accounts); nothing was changed",
+                    org.id
+                ))
+                .into())
+            }
+            Some(a) if !a.is_active() => {
+                return Err(crate::exit::InvalidInput::new(format!(
+                    "{what}: account {id} ({}) is {} in organization {}: it writes no logs; nothing was changed",
+                    a.name, a.status, org.id
+                ))
+                .into())
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Print the plan in the chosen format (text here; JSON by the caller);

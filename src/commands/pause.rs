@@ -11,7 +11,7 @@ use crate::inventory::{self, Inventory};
 use crate::output::Printer;
 use crate::plan::{self, Plan};
 use crate::replay;
-use crate::resources::{topic, Kind};
+use crate::resources::{bucket, topic, Kind};
 use crate::settings::{BucketName, Global, PauseSettings, ResumeSettings};
 
 /// What `resume` replayed (JSON output).
@@ -40,7 +40,9 @@ async fn read(
         bucket_name.map(|b| b.as_str().to_owned()),
     );
     let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);
-    let inventory = inventory::read_existing(clients, &mut names, bucket_name.is_some()).await?;
+    let mut inventory =
+        inventory::read_existing(clients, &mut names, bucket_name.is_some()).await?;
+    super::organization_in_place(clients, &caller, &mut names, &mut inventory).await?;
     let journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     Ok((caller, names, inventory, journal, early))
 }
@@ -107,7 +109,15 @@ pub async fn resume(
 ) -> anyhow::Result<()> {
     let (caller, names, inventory, mut journal, early) =
         read(global, settings.bucket_name.as_ref(), clients, printer).await?;
-    let plan = plan::resume(&names, &desired::notification_spec(&names), &inventory);
+    let accounts = match &inventory.bucket {
+        bucket::Observed::Present(b) => desired::accounts_in_place(&names, &b.notification),
+        _ => None,
+    };
+    let plan = plan::resume(
+        &names,
+        &desired::notification_spec(&names, accounts.as_ref()),
+        &inventory,
+    );
     let paused = inventory.topic.as_ref().and_then(topic::State::pause);
     let since = settings
         .replay_since
@@ -168,7 +178,10 @@ pub async fn resume(
     };
     if let Some(since) = &since {
         let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
-        let files = replay::written_since(clients, &names, replay::parse_time(since)?, now).await?;
+        let prefixes = replay::account_prefixes(clients, &names, accounts.as_ref()).await?;
+        let files =
+            replay::written_since(clients, &names, &prefixes, replay::parse_time(since)?, now)
+                .await?;
         replayed.found = files.len();
         let batch = &files[..files.len().min(settings.replay_limit)];
         replayed.continue_since = files.get(batch.len()).map(|f| f.last_modified.clone());

@@ -5,12 +5,12 @@ use serde_json::json;
 
 use crate::apply::journal::Journal;
 use crate::aws::Clients;
-use crate::desired::{self, Names};
+use crate::desired::{self, Names, OrgNames};
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
-use crate::resources::Kind;
-use crate::settings::{BucketName, Global, SetupSettings};
+use crate::resources::{bucket, organization, Kind};
+use crate::settings::{Accounts, BucketName, Global, OrgSetup, SetupSettings};
 
 /// What the collector needs to read the logs.
 #[derive(Debug, Serialize)]
@@ -23,6 +23,12 @@ pub struct CollectorSettings {
     pub region: String,
     pub partition: String,
     pub account: String,
+    /// `--org`: the organization, and the accounts collected (`all`, or
+    /// their IDs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<String>,
     /// `--delivery sqs`: the queue the collector polls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_url: Option<String>,
@@ -44,7 +50,7 @@ pub async fn run(
         );
     }
     let caller = super::caller(clients, printer).await?;
-    let names = Names::new(
+    let mut names = Names::new(
         global.name.clone(),
         &caller.account,
         &caller.partition,
@@ -58,7 +64,39 @@ pub async fn run(
     // The early check covers what these options build; a plan that also
     // removes delivery resources of earlier options is checked afresh.
     let early = super::start_check(global, clients, &caller, &names, &kinds_for(settings));
-    let inventory = inventory::read(clients, &names).await?;
+    let (inventory, organization) = tokio::join!(inventory::read(clients, &names), async {
+        match &settings.org {
+            Some(_) => organization::read(&clients.organizations, &caller.account)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    });
+    let mut inventory = inventory?;
+    let mut settings = settings.clone();
+    if let Some(org) = organization? {
+        names.org = Some(OrgNames {
+            id: org.id.clone(),
+            management_account: org.management_account.clone(),
+        });
+        // The selection given, else the one in place, else every account.
+        let in_place = match &inventory.bucket {
+            bucket::Observed::Present(b) => desired::accounts_in_place(&names, &b.notification),
+            _ => None,
+        };
+        let org_settings = settings.org.get_or_insert(OrgSetup { accounts: None });
+        if let (Some(Accounts::Only(ids)), false) = (
+            &org_settings.accounts,
+            org.standing == organization::Standing::Member,
+        ) {
+            super::validate_members(&org, ids, "--accounts")?;
+        }
+        if org_settings.accounts.is_none() {
+            org_settings.accounts = Some(in_place.unwrap_or(Accounts::All));
+        }
+        inventory.organization = Some(org);
+    }
+    let settings = &settings;
     // Keep the external ID the collector already has, unless a new one is given.
     let external_id = match (
         &settings.external_id,
@@ -84,6 +122,8 @@ pub async fn run(
         region: names.region.clone(),
         partition: names.partition.clone(),
         account: names.account.clone(),
+        org_id: names.org.as_ref().map(|o| o.id.clone()),
+        accounts: desired.accounts.as_ref().map(ToString::to_string),
         queue_url: desired.queue.as_ref().map(|q| q.url.clone()),
         forward_url: settings.delivery.forward.as_ref().map(|f| f.url.clone()),
     };
@@ -131,6 +171,9 @@ fn kinds_for(settings: &SetupSettings) -> Vec<Kind> {
         Kind::Notification,
         Kind::Trail,
     ];
+    if settings.org.is_some() {
+        kinds.push(Kind::Organization);
+    }
     let delivery = &settings.delivery;
     if delivery.sqs {
         kinds.extend([Kind::Queue, Kind::Subscription]);
@@ -164,6 +207,7 @@ pub fn names_of(names: &Names, kind: Kind) -> Vec<String> {
         Kind::Parameter => vec![names.token_parameter()],
         Kind::LogGroup => vec![names.function_log_group(), names.trail_log_group()],
         Kind::Function => vec![names.function()],
+        Kind::Organization => Vec::new(),
     }
 }
 
@@ -172,6 +216,11 @@ fn render_collector(c: &CollectorSettings) -> String {
         "\nGive the collector these settings:\n  role ARN     {}\n  external ID  {}\n  bucket       {}\n  key prefix   {}\n  topic ARN    {}\n  region       {}\n  partition    {}\n  account      {}",
         c.role_arn, c.external_id, c.bucket, c.key_prefix, c.topic_arn, c.region, c.partition, c.account
     );
+    if let (Some(org), Some(accounts)) = (&c.org_id, &c.accounts) {
+        text.push_str(&format!(
+            "\n  organization {org}\n  accounts     {accounts}"
+        ));
+    }
     if let Some(url) = &c.queue_url {
         text.push_str(&format!("\n  queue URL    {url}"));
     }

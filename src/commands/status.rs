@@ -6,11 +6,13 @@ use serde::Serialize;
 use crate::aws::Clients;
 use crate::desired::{self, Names};
 use crate::exit::VerdictCode;
-use crate::inventory;
+use crate::inventory::{self, Inventory};
 use crate::output::{render_status, Printer};
 use crate::replay;
-use crate::resources::{bucket, owned_by};
+use crate::resources::{bucket, organization, owned_by};
+use crate::settings::Accounts;
 use crate::settings::{Global, StatusSettings};
+use crate::status::AccountSeen;
 use crate::status::{self, Observations, Status};
 
 #[derive(Debug, Serialize)]
@@ -46,23 +48,33 @@ pub async fn run(
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()),
         replay::latest(clients, &guessed, now)
     );
-    let inventory = inventory?;
+    let mut inventory = inventory?;
     let ours = matches!(&inventory.bucket, bucket::Observed::Present(b)
         if owned_by(&b.tags, names.integration.as_str()));
-    let latest = match (ours, names.bucket == guessed.bucket) {
-        (false, _) => None,
-        (true, true) => latest?,
-        (true, false) => replay::latest(clients, &names, now).await?,
+    let org = super::organization_in_place(clients, &caller, &mut names, &mut inventory).await?;
+    let mut accounts = Vec::new();
+    let mut latest = match (ours, names.bucket == guessed.bucket, org) {
+        (false, _, _) | (true, _, true) => None,
+        (true, true, false) => latest?,
+        (true, false, false) => replay::latest(clients, &names, now).await?,
     };
-    if global.verbose {
+    if org && ours {
+        accounts = account_freshness(clients, &names, &inventory, now).await?;
+        latest = accounts
+            .iter()
+            .filter_map(|a| a.latest_log_object.clone())
+            .max();
+    }
+    if global.verbose && !org {
         printer
             .note("status: critical path: 2 round trips (who is calling, then every read at once)");
     }
     let seen = Observations {
         latest_log_object: latest,
         day_ago: replay::rfc3339(aws_smithy_types::DateTime::from_secs(now.secs() - 86_400)),
+        accounts,
     };
-    let (settings_now, external_id) = desired::settings_in_place(&inventory);
+    let (settings_now, external_id) = desired::settings_in_place(&names, &inventory);
     let desired = desired::desired(&names, &settings_now, external_id);
     let status = status::assess(&names, &desired, &inventory, &seen);
 
@@ -85,4 +97,55 @@ pub async fn run(
         0 => Ok(()),
         code => Err(VerdictCode(code).into()),
     }
+}
+
+/// How many accounts' prefixes are listed at once: enough that 1,000
+/// accounts take seconds, few enough to stay clear of S3's request rates.
+const ACCOUNT_PARALLELISM: usize = 32;
+
+/// The newest log file of each collected account (home region, the last
+/// day), listed with bounded parallelism, in account order; selected IDs
+/// no longer in the organization are included (they have no name).
+async fn account_freshness(
+    clients: &Clients,
+    names: &Names,
+    inventory: &Inventory,
+    now: aws_smithy_types::DateTime,
+) -> anyhow::Result<Vec<AccountSeen>> {
+    use futures::{StreamExt, TryStreamExt};
+    let Some(org) = &inventory.organization else {
+        return Ok(Vec::new());
+    };
+    let selection = match &inventory.bucket {
+        bucket::Observed::Present(b) => desired::accounts_in_place(names, &b.notification),
+        _ => None,
+    }
+    .unwrap_or(Accounts::All);
+    let mut wanted: Vec<(String, Option<&organization::Account>)> = match &selection {
+        Accounts::All => org
+            .accounts
+            .iter()
+            .filter(|a| a.is_active())
+            .map(|a| (a.id.clone(), Some(a)))
+            .collect(),
+        Accounts::Only(ids) => ids
+            .iter()
+            .map(|id| (id.to_string(), org.account(id.as_str())))
+            .collect(),
+    };
+    wanted.sort_by(|a, b| a.0.cmp(&b.0));
+    futures::stream::iter(wanted)
+        .map(|(id, account)| async move {
+            let latest =
+                replay::latest_under(clients, names, &names.account_log_prefix(&id), now).await?;
+            Ok::<_, anyhow::Error>(AccountSeen {
+                name: account.map(|a| a.name.clone()),
+                in_organization: account.is_some(),
+                id,
+                latest_log_object: latest,
+            })
+        })
+        .buffered(ACCOUNT_PARALLELISM)
+        .try_collect()
+        .await
 }

@@ -39,6 +39,12 @@ pub enum Scope {
     ForwardTokens,
     /// `iam:PassRole`, only to Lambda and CloudTrail.
     PassRoles,
+    /// Organizations reads and CloudTrail's trusted access (`--org`): these
+    /// actions take no resource narrower than the organization.
+    Organization,
+    /// CloudTrail's service-linked role, which it creates as the caller for
+    /// an organization trail.
+    CloudTrailServiceRole,
 }
 
 impl Scope {
@@ -56,6 +62,8 @@ impl Scope {
             Scope::ForwardTokens => "TrailctlForwardTokens",
             Scope::PassRoles => "TrailctlPassRolesToLambdaAndCloudTrail",
             Scope::CallerPermissions => "TrailctlPreflightReadsCallersOwnPermissions",
+            Scope::Organization => "TrailctlOrganizationTrails",
+            Scope::CloudTrailServiceRole => "TrailctlCloudTrailServiceLinkedRole",
         }
     }
 }
@@ -64,6 +72,9 @@ impl Scope {
 pub fn scope_of(kind: Kind, action: &str) -> Scope {
     if action == "iam:PassRole" {
         return Scope::PassRoles;
+    }
+    if action == "iam:CreateServiceLinkedRole" {
+        return Scope::CloudTrailServiceRole;
     }
     match kind {
         Kind::Bucket if bucket::OBJECT_ACTIONS.contains(&action) => Scope::LogObjects,
@@ -76,6 +87,7 @@ pub fn scope_of(kind: Kind, action: &str) -> Scope {
         Kind::LogGroup if action == "logs:DescribeLogGroups" => Scope::LogGroupListing,
         Kind::LogGroup => Scope::LogGroups,
         Kind::Parameter => Scope::ForwardTokens,
+        Kind::Organization => Scope::Organization,
     }
 }
 
@@ -198,6 +210,10 @@ impl Target {
                 .collect()
             }
             Scope::LogGroupListing => vec![format!("arn:{p}:logs:{region}:{account}:log-group:*")],
+            Scope::Organization => vec!["*".into()],
+            Scope::CloudTrailServiceRole => vec![format!(
+                "arn:{p}:iam::{account}:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail"
+            )],
             Scope::ForwardTokens => vec![format!(
                 "arn:{p}:ssm:{region}:{account}:parameter/trailctl/{}/forward-token",
                 self.integration.as_deref().unwrap_or("*")
@@ -295,6 +311,10 @@ pub fn document(target: &Target) -> Value {
                 "Action": s.actions,
                 "Resource": resource,
             });
+            if s.scope == Scope::CloudTrailServiceRole {
+                statement["Condition"] =
+                    json!({"StringEquals": {"iam:AWSServiceName": "cloudtrail.amazonaws.com"}});
+            }
             if s.scope == Scope::PassRoles {
                 statement["Condition"] = json!({"StringEquals": {"iam:PassedToService": [
                     "cloudtrail.amazonaws.com",
@@ -411,6 +431,13 @@ pub fn reason(action: &str) -> Option<&'static str> {
         "ssm:DeleteParameter" => "delete the forwarder's token",
         "ssm:GetParameter" => "compare the stored forwarder token with the one given (decrypted)",
         "ssm:ListTagsForResource" => "read the ownership tag of the token parameter",
+        "organizations:DescribeOrganization" => "`--org`: find the organization, its ID and its management account",
+        "organizations:ListAccounts" => "`--org`, `accounts`: list the organization's accounts to validate and show the selection",
+        "organizations:ListAWSServiceAccessForOrganization" => "`--org`: check CloudTrail's trusted access (CloudTrail checks it too)",
+        "organizations:ListDelegatedAdministrators" => "`--org`: recognise a CloudTrail delegated administrator",
+        "organizations:EnableAWSServiceAccess" => "`--org`: enable CloudTrail's trusted access when it is off",
+        "organizations:DisableAWSServiceAccess" => "`--org`: undo enabling trusted access when the same setup fails",
+        "iam:CreateServiceLinkedRole" => "`--org`: CloudTrail creates its service-linked role, as the caller, for an organization trail",
         "ssm:PutParameter" => "store the forwarder's endpoint token as a SecureString",
         _ => return None,
     })

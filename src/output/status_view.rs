@@ -32,5 +32,20 @@ pub fn render_status(status: &Status, heading: &str) -> String {
             let _ = writeln!(out, "    {:width$}  → {fix}", "");
         }
     }
+    if !status.accounts.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  collected accounts (newest log file of the last day):"
+        );
+        for a in &status.accounts {
+            let latest = a.latest_log_object.as_deref().unwrap_or("none");
+            let name = match (&a.name, a.in_organization) {
+                (Some(name), _) => name.clone(),
+                (None, false) => "(no longer in the organization)".into(),
+                (None, true) => String::new(),
+            };
+            let _ = writeln!(out, "    {}  {latest:<20}  {name}", a.id);
+        }
+    }
     out.trim_end().to_owned()
 }

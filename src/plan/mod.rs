@@ -15,8 +15,8 @@ pub use pause::{pause, resume};
 use crate::desired::{Desired, Names};
 use crate::inventory::Inventory;
 use crate::resources::{
-    bucket, function, log_group, notification, owned_by, parameter, queue, role, subscription,
-    topic, trail, FieldChange, Kind, Tags, TAG_KEY,
+    bucket, function, log_group, notification, organization, owned_by, parameter, queue, role,
+    subscription, topic, trail, FieldChange, Kind, Tags, TAG_KEY,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -105,6 +105,10 @@ pub enum Op {
         group: String,
         filter: String,
     },
+    /// Turn on the organization's trusted access for CloudTrail.
+    EnableTrustedAccess,
+    /// Only as the undo of [`Op::EnableTrustedAccess`] in a failed run.
+    DisableTrustedAccess,
     CreateFunction(function::Spec),
     UpdateFunction(function::Spec, Vec<function::Setting>),
     DeleteFunction {
@@ -163,6 +167,7 @@ impl Op {
             Op::CreateFunction(spec) => Op::DeleteFunction {
                 name: spec.name.clone(),
             },
+            Op::EnableTrustedAccess => Op::DisableTrustedAccess,
             _ => return None,
         })
     }
@@ -224,17 +229,24 @@ impl Op {
                 if spec.cloud_watch_logs.is_some() {
                     actions.push("iam:PassRole");
                 }
+                if spec.organization {
+                    actions.extend(organization::ORGANIZATION_TRAIL_ACTIONS);
+                }
                 actions
             }
             Op::UpdateTrail(spec, settings) => {
                 let mut actions: Vec<_> = settings.iter().map(|s| s.iam_action()).collect();
-                if spec.cloud_watch_logs.is_some()
-                    && settings.contains(&trail::Setting::Configuration)
-                {
+                let configures = settings.contains(&trail::Setting::Configuration);
+                if spec.cloud_watch_logs.is_some() && configures {
                     actions.push("iam:PassRole");
+                }
+                if spec.organization && configures {
+                    actions.extend(organization::ORGANIZATION_TRAIL_ACTIONS);
                 }
                 actions
             }
+            Op::EnableTrustedAccess => organization::ENABLE_ACTIONS.to_vec(),
+            Op::DisableTrustedAccess => organization::DISABLE_ACTIONS.to_vec(),
             Op::DeleteTrail { .. } => trail::DELETE_ACTIONS.to_vec(),
             Op::SetNotification { .. } => notification::WRITE_ACTIONS.to_vec(),
             Op::TagTopic { .. } => vec!["sns:TagResource"],
@@ -337,9 +349,9 @@ impl Step {
         );
         match (self.direction, self.kind) {
             (Direction::Build, Kind::Trail) if trail_logs => {
-                &[Kind::Bucket, Kind::LogGroup, Kind::Role]
+                &[Kind::Bucket, Kind::LogGroup, Kind::Role, Kind::Organization]
             }
-            (Direction::Build, Kind::Trail) => &[Kind::Bucket],
+            (Direction::Build, Kind::Trail) => &[Kind::Bucket, Kind::Organization],
             (Direction::Build, Kind::Notification) => &[Kind::Bucket, Kind::Topic],
             (Direction::Build, Kind::Function) => &[Kind::Role, Kind::Parameter],
             (Direction::Build, Kind::LogGroup) if log_group_filter => &[Kind::Function],
@@ -397,6 +409,14 @@ impl Plan {
             .iter()
             .flat_map(|k| k.read_actions().iter().map(move |a| (*k, *a)))
             .collect();
+        // An organization integration's plan reads the organization too.
+        if self.steps.iter().any(|s| s.kind == Kind::Organization) {
+            needs.extend(
+                organization::READ_ACTIONS
+                    .iter()
+                    .map(|a| (Kind::Organization, *a)),
+            );
+        }
         for step in &self.steps {
             let Some(op) = &step.op else { continue };
             let undo = op.undo();
@@ -634,51 +654,24 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         )]),
     );
 
-    // Notification: our entry merged into whatever the bucket has.
+    // Notification: our entries merged into whatever the bucket has.
     let current_config = match &inventory.bucket {
         bucket::Observed::Present(s) => s.notification.clone(),
         _ => NotificationConfiguration::builder().build(),
     };
-    let spec = &desired.notification;
     let pause = inventory.topic.as_ref().and_then(|t| t.pause());
-    let paused_without_entry =
-        pause.is_some() && notification::find(&current_config, &spec.id).is_none();
-    let notification_step = if paused_without_entry {
-        Step::new(Kind::Notification, &spec.id, Action::Keep, Direction::Build).with_note(format!(
-            "delivery paused since {}: `trailctl resume` restores it",
-            pause.as_ref().map(|p| p.since.as_str()).unwrap_or("?")
-        ))
-    } else if !bucket_usable {
-        Step::new(
-            Kind::Notification,
-            &spec.id,
-            Action::Conflict,
-            Direction::Build,
-        )
-        .with_note("needs the log bucket, which is in conflict")
-    } else {
-        let changes = notification::diff(spec, &current_config);
-        let action = match (
-            changes.is_empty(),
-            notification::find(&current_config, &spec.id),
-        ) {
-            (true, _) => Action::NoChange,
-            (false, None) => Action::Create,
-            (false, Some(_)) => Action::Update,
-        };
-        let step =
-            Step::new(Kind::Notification, &spec.id, action, Direction::Build).with_changes(changes);
-        match (action, notification::with(&current_config, spec)) {
-            (Action::NoChange, _) => step,
-            (_, Ok(config)) => step.with_op(Op::SetNotification {
-                bucket: spec.bucket.clone(),
-                config,
-                previous: current_config.clone(),
-            }),
-            (_, Err(e)) => step.with_note(format!("cannot build the notification entry: {e}")),
-        }
+    // While paused, setup keeps the entries as the pause left them.
+    let spec = match &pause {
+        Some(_) => desired.notification.paused(),
+        None => desired.notification.clone(),
     };
+    let notification_step =
+        notification_step(&spec, &current_config, bucket_usable, pause.as_ref());
     steps.push(notification_step);
+
+    if desired.trail.organization {
+        steps.push(organization_step(inventory.organization.as_ref()));
+    }
 
     // Trail.
     let mut trail_spec = desired.trail.clone();
@@ -713,6 +706,88 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
 
     delivery_steps(names, desired, inventory, adopted, &mut steps);
     Plan { steps }
+}
+
+/// An organization trail needs CloudTrail's trusted access, and a caller
+/// who may create one.
+fn organization_step(org: Option<&organization::State>) -> Step {
+    let name = format!("trusted access for {}", organization::CLOUDTRAIL_PRINCIPAL);
+    let step = |action| Step::new(Kind::Organization, &name, action, Direction::Build);
+    let Some(org) = org else {
+        return step(Action::Conflict).with_note("the organization could not be read");
+    };
+    if org.standing == organization::Standing::Member {
+        return step(Action::Conflict).with_note(format!(
+            "an organization trail can only be set up from the management account {} of {} (or a CloudTrail delegated administrator); run trailctl there",
+            org.management_account, org.id
+        ));
+    }
+    match org.trusted_access {
+        Some(false) => step(Action::Create)
+            .with_changes(vec![FieldChange::new(
+                "trusted access",
+                "off",
+                format!("on, organization {}", org.id),
+            )])
+            .with_op(Op::EnableTrustedAccess),
+        _ => step(Action::NoChange),
+    }
+}
+
+/// The step that puts our entries in the bucket's notification
+/// configuration, or says why it cannot: the bucket in conflict, another
+/// tool's entry that overlaps ours, or more entries than S3 allows.
+fn notification_step(
+    spec: &notification::Spec,
+    current: &NotificationConfiguration,
+    bucket_usable: bool,
+    pause: Option<&topic::Pause>,
+) -> Step {
+    let step = |action| Step::new(Kind::Notification, &spec.id, action, Direction::Build);
+    if !bucket_usable {
+        return step(Action::Conflict).with_note("needs the log bucket, which is in conflict");
+    }
+    let changes = notification::diff(spec, current);
+    if changes.is_empty() {
+        return match pause {
+            Some(p) => step(Action::Keep).with_note(format!(
+                "delivery paused since {}: `trailctl resume` restores it",
+                p.since
+            )),
+            None => step(Action::NoChange),
+        };
+    }
+    let overlaps = notification::overlaps(spec, current);
+    if !overlaps.is_empty() {
+        return step(Action::Conflict)
+            .with_changes(changes)
+            .with_note(format!(
+                "{}; change or remove that entry (trailctl does not change others' entries), then re-run",
+                overlaps.join("; ")
+            ));
+    }
+    let action = if notification::ours(current, &spec.id).next().is_none() {
+        Action::Create
+    } else {
+        Action::Update
+    };
+    match notification::with(current, spec) {
+        Ok(config) if notification::entry_count(&config) > notification::MAX_ENTRIES => {
+            step(Action::Conflict).with_changes(changes).with_note(format!(
+                "the bucket would hold {} notification entries; S3 allows {} per bucket: select fewer accounts, or all of them (`--accounts all`: one entry)",
+                notification::entry_count(&config),
+                notification::MAX_ENTRIES
+            ))
+        }
+        Ok(config) => step(action).with_changes(changes).with_op(Op::SetNotification {
+            bucket: spec.bucket.clone(),
+            config,
+            previous: current.clone(),
+        }),
+        Err(e) => step(Action::Conflict)
+            .with_changes(changes)
+            .with_note(format!("cannot build the notification entries: {e}")),
+    }
 }
 
 /// A resource that exists only with some options: built to its spec when
@@ -1163,9 +1238,13 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
 
     match &inventory.bucket {
         bucket::Observed::Present(state) => {
-            // Our notification entry is ours by its Id, whoever owns the bucket.
+            // Our notification entries are ours by their Id, whoever owns
+            // the bucket.
             let id = names.notification_id();
-            if notification::find(&state.notification, &id).is_some() {
+            if notification::ours(&state.notification, &id)
+                .next()
+                .is_some()
+            {
                 steps.push(tear(Kind::Notification, &id, Action::Delete).with_op(
                     Op::SetNotification {
                         bucket: names.bucket.clone(),

@@ -88,19 +88,34 @@ pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str
     let config = current_notification(inventory)
         .cloned()
         .unwrap_or_else(|| NotificationConfiguration::builder().build());
-    steps.push(match notification::find(&config, &id) {
-        Some(_) => Step::new(Kind::Notification, &id, Action::Update, Direction::Build)
-            .with_changes(vec![FieldChange::new(
-                format!("entry {id}"),
-                "present",
-                "(removed while paused)",
-            )])
+    // One entry is removed; per-account entries are parked, so the
+    // selection stays on the bucket for `resume`.
+    let paused = notification::parked(&config, &id);
+    let changes: Vec<FieldChange> = notification::ours(&config, &id)
+        .filter(|t| notification::find(&paused, t.id().unwrap_or_default()) != Some(*t))
+        .map(|t| {
+            let entry = t.id().unwrap_or_default();
+            let to = if entry == id {
+                "(removed while paused)".to_owned()
+            } else {
+                format!(
+                    "(parked under {} while paused)",
+                    notification::PAUSED_PREFIX
+                )
+            };
+            FieldChange::new(format!("entry {entry}"), "present", to)
+        })
+        .collect();
+    steps.push(if changes.is_empty() {
+        Step::new(Kind::Notification, &id, Action::NoChange, Direction::Build)
+    } else {
+        Step::new(Kind::Notification, &id, Action::Update, Direction::Build)
+            .with_changes(changes)
             .with_op(Op::SetNotification {
                 bucket: names.bucket.clone(),
-                config: notification::without(&config, &id),
+                config: paused,
                 previous: config.clone(),
-            }),
-        None => Step::new(Kind::Notification, &id, Action::NoChange, Direction::Build),
+            })
     });
 
     // The forwarder fed by CloudWatch Logs stops with its filter.

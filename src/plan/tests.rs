@@ -337,7 +337,10 @@ fn dependency_order_is_data() {
             .after()
             .to_vec()
     };
-    assert_eq!(after(&build, Kind::Trail), [Kind::Bucket]);
+    assert_eq!(
+        after(&build, Kind::Trail),
+        [Kind::Bucket, Kind::Organization]
+    );
     assert_eq!(
         after(&build, Kind::Notification),
         [Kind::Bucket, Kind::Topic]
@@ -441,7 +444,7 @@ fn pause_and_resume_plans() {
     let (_, paused_stopped) = paused(true);
     let mut no_topic = active.clone();
     no_topic.topic = None;
-    let wanted = crate::desired::notification_spec(&names());
+    let wanted = crate::desired::notification_spec(&names(), None);
     let s = |v: &[(Kind, Action, &str)]| -> Vec<(Kind, Action, String)> {
         v.iter().map(|(k, a, o)| (*k, *a, o.to_string())).collect()
     };

@@ -170,8 +170,19 @@ pub fn context_for(
         };
         context.insert("iam:PassedToService".into(), vec![service.to_owned()]);
     }
-    // IAM is global: its requested region is the partition's, not ours.
-    if !permission.action.starts_with("iam:") {
+    if permission.action == "iam:CreateServiceLinkedRole" {
+        context.insert(
+            "iam:AWSServiceName".into(),
+            vec!["cloudtrail.amazonaws.com".to_owned()],
+        );
+    }
+    // IAM and Organizations are global: their requested region is the
+    // partition's (us-east-1 for `aws`), not ours.
+    if permission.action.starts_with("organizations:") && caller.partition == "aws" {
+        context.insert("aws:RequestedRegion".into(), vec!["us-east-1".to_owned()]);
+    } else if !permission.action.starts_with("iam:")
+        && !permission.action.starts_with("organizations:")
+    {
         context.insert("aws:RequestedRegion".into(), vec![region.to_owned()]);
     }
     context

@@ -11,6 +11,7 @@ pub mod bucket;
 pub mod function;
 pub mod log_group;
 pub mod notification;
+pub mod organization;
 pub mod parameter;
 pub mod queue;
 pub mod role;
@@ -37,6 +38,8 @@ pub enum Kind {
     Parameter,
     LogGroup,
     Function,
+    /// The organization's trusted access for CloudTrail (`--org`).
+    Organization,
 }
 
 impl Kind {
@@ -52,6 +55,7 @@ impl Kind {
             Kind::Parameter => "token parameter",
             Kind::LogGroup => "log group",
             Kind::Function => "function",
+            Kind::Organization => "organization",
         }
     }
 }
@@ -75,7 +79,7 @@ impl FieldChange {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Bucket,
         Kind::Topic,
         Kind::Role,
@@ -86,6 +90,7 @@ impl Kind {
         Kind::Parameter,
         Kind::LogGroup,
         Kind::Function,
+        Kind::Organization,
     ];
 
     /// The actions reading this kind calls (every command reads first).
@@ -101,6 +106,10 @@ impl Kind {
             Kind::Parameter => parameter::READ_ACTIONS,
             Kind::LogGroup => log_group::READ_ACTIONS,
             Kind::Function => function::READ_ACTIONS,
+            // Read only by organization integrations: their plans name the
+            // reads (see `plan::Op::iam_actions`), so a one-account setup
+            // needs no Organizations permission.
+            Kind::Organization => &[],
         }
     }
 
@@ -177,6 +186,13 @@ impl Kind {
                 function::UPDATE_ACTIONS,
                 function::DELETE_ACTIONS,
                 function::REPLAY_ACTIONS,
+            ]
+            .concat(),
+            Kind::Organization => [
+                organization::READ_ACTIONS,
+                organization::ENABLE_ACTIONS,
+                organization::DISABLE_ACTIONS,
+                organization::ORGANIZATION_TRAIL_ACTIONS,
             ]
             .concat(),
         };

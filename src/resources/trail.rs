@@ -20,6 +20,8 @@ pub struct Spec {
     /// `--cloudwatch-logs`: the log group (ARN ending `:*`) and the role
     /// CloudTrail assumes to write to it.
     pub cloud_watch_logs: Option<CloudWatchLogs>,
+    /// `--org`: an organization trail, which logs every account.
+    pub organization: bool,
     pub tags: Tags,
 }
 
@@ -36,6 +38,7 @@ pub struct State {
     pub multi_region: bool,
     pub global_service_events: bool,
     pub log_file_validation: bool,
+    pub organization: bool,
     pub logging: bool,
     pub cloud_watch_logs: Option<CloudWatchLogs>,
     pub event_selectors: Vec<Selector>,
@@ -178,6 +181,13 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
     if !state.log_file_validation {
         config("log file validation", flag(false).into(), flag(true).into());
     }
+    if state.organization != spec.organization {
+        config(
+            "organization trail",
+            flag(state.organization).into(),
+            flag(spec.organization).into(),
+        );
+    }
     if state.cloud_watch_logs != spec.cloud_watch_logs {
         let show_cwl = |c: &Option<CloudWatchLogs>| {
             c.as_ref()
@@ -266,6 +276,7 @@ pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<S
         multi_region: trail.is_multi_region_trail().unwrap_or(false),
         global_service_events: trail.include_global_service_events().unwrap_or(false),
         log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
+        organization: trail.is_organization_trail().unwrap_or(false),
         cloud_watch_logs: match (
             non_empty(trail.cloud_watch_logs_log_group_arn()),
             non_empty(trail.cloud_watch_logs_role_arn()),
@@ -350,6 +361,7 @@ pub async fn create(ct: &Client, spec: &Spec) -> anyhow::Result<()> {
             .is_multi_region_trail(true)
             .include_global_service_events(true)
             .enable_log_file_validation(true)
+            .is_organization_trail(spec.organization)
             .set_cloud_watch_logs_log_group_arn(
                 spec.cloud_watch_logs.as_ref().map(|c| c.group_arn.clone()),
             )
@@ -401,6 +413,7 @@ pub async fn update(ct: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::R
                         .is_multi_region_trail(true)
                         .include_global_service_events(true)
                         .enable_log_file_validation(true)
+                        .is_organization_trail(spec.organization)
                         .cloud_watch_logs_log_group_arn(&cwl.group_arn)
                         .cloud_watch_logs_role_arn(&cwl.role_arn)
                         .send()

@@ -229,6 +229,8 @@ impl Clients {
             lambda: aws_sdk_lambda::Client::new(&sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
             ssm: aws_sdk_ssm::Client::new(&sdk),
+            organizations: aws_sdk_organizations::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
         }
     }
 }
@@ -249,6 +251,8 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub organizations: aws_sdk_organizations::Client,
+    pub sts: aws_sdk_sts::Client,
 }
 
 impl Clients {

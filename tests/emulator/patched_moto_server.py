@@ -1,5 +1,5 @@
 """moto's standalone server, with fixes for two emulator bugs that trailctl's
-tests run into. Started by scripts/moto-server. Both are in moto 5.1.22.
+tests run into. Started by scripts/moto-server. All three are in moto 5.1.22.
 
 1. iam/access_control.py: to check a SigV4 signature,
 moto rebuilds the request with `data=self._body or self._data`. A request
@@ -14,11 +14,17 @@ iterates over the published message's attributes, which are None when S3
 publishes its event notification, so the delivery raises and moto drops it
 silently: S3 → SNS → SQS with raw delivery never delivers. The fix passes
 no attributes as an empty map.
+
+3. organizations/models.py: the services that may have a delegated
+administrator omit CloudTrail (AWS added it in 2022), so
+ListDelegatedAdministrators for cloudtrail.amazonaws.com fails with "an
+unrecognized service principal" instead of listing none. The fix adds it.
 """
 
 import sys
 
 from moto.iam import access_control
+from moto.organizations import models as organizations_models
 from moto.server import main
 from moto.sns import models as sns_models
 
@@ -47,6 +53,10 @@ def _publish(self, *args, **kwargs):
 
 
 sns_models.Subscription.publish = _publish
+
+organizations_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(
+    "cloudtrail.amazonaws.com"
+)
 
 if __name__ == "__main__":
     sys.exit(main())

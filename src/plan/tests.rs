@@ -806,3 +806,241 @@ fn the_forwarder_package_is_reproducible_and_stale_permissions_of_ours_are_remov
     }]});
     assert_eq!(function::parse_permissions(&policy), spec.permissions);
 }
+
+// Organization integrations.
+
+fn org_names() -> Names {
+    let mut names = names();
+    names.org = Some(crate::desired::OrgNames {
+        id: "o-abcdefghij".into(),
+        management_account: "123456789012".into(),
+    });
+    names
+}
+
+fn account_ids(n: usize) -> Vec<AccountId> {
+    (0..n)
+        .map(|i| AccountId::parse("x", &format!("{:012}", 200_000_000_000u64 + i as u64)).unwrap())
+        .collect()
+}
+
+fn org_settings(accounts: Option<crate::settings::Accounts>) -> SetupSettings {
+    SetupSettings {
+        org: Some(crate::settings::OrgSetup { accounts }),
+        ..settings()
+    }
+}
+
+fn org_organization(trusted_access: bool) -> organization::State {
+    organization::State {
+        id: "o-abcdefghij".into(),
+        management_account: "123456789012".into(),
+        standing: organization::Standing::Management,
+        accounts: Vec::new(),
+        trusted_access: Some(trusted_access),
+    }
+}
+
+/// The notification step of a setup from `from` (converged) to `to`.
+fn notification_plan(
+    from: Option<crate::settings::Accounts>,
+    to: Option<crate::settings::Accounts>,
+    edit: impl Fn(&mut Inventory),
+) -> Step {
+    let names = org_names();
+    let before = desired(&names, &org_settings(from), "ext".into());
+    let mut inventory = converged(&before);
+    inventory.organization = Some(org_organization(true));
+    edit(&mut inventory);
+    let after = desired(&names, &org_settings(to), "ext".into());
+    let plan = setup(&names, &after, &inventory, &[]);
+    plan.steps
+        .into_iter()
+        .find(|s| s.kind == Kind::Notification)
+        .unwrap()
+}
+
+#[test]
+fn an_account_selection_changes_exactly_the_entries_that_differ() {
+    use crate::settings::Accounts;
+    let ids = account_ids(3);
+    let only = |n: std::ops::Range<usize>| Some(Accounts::Only(ids[n].to_vec()));
+    let entry = |i: usize| format!("entry trailctl-default:{}", ids[i]);
+    for (what, from, to, action, fields) in [
+        (
+            "unchanged",
+            only(0..2),
+            only(0..2),
+            Action::NoChange,
+            vec![],
+        ),
+        (
+            "add one",
+            only(0..2),
+            only(0..3),
+            Action::Update,
+            vec![entry(2)],
+        ),
+        (
+            "remove one",
+            only(0..3),
+            only(1..3),
+            Action::Update,
+            vec![entry(0)],
+        ),
+        (
+            "all to two",
+            Some(Accounts::All),
+            only(0..2),
+            Action::Update,
+            vec![entry(0), entry(1), "entry trailctl-default".into()],
+        ),
+        (
+            "two to all",
+            only(0..2),
+            None,
+            Action::Update,
+            vec!["entry trailctl-default".into(), entry(0), entry(1)],
+        ),
+    ] {
+        let step = notification_plan(from, to, |_| {});
+        assert_eq!(step.action, action, "{what}");
+        let changed: Vec<&str> = step.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(changed, fields, "{what}");
+    }
+}
+
+#[test]
+fn more_entries_than_s3_allows_or_an_overlapping_entry_is_a_conflict() {
+    use crate::settings::Accounts;
+    let many = Some(Accounts::Only(account_ids(notification::MAX_ENTRIES + 1)));
+    let step = notification_plan(Some(Accounts::All), many, |_| {});
+    assert_eq!(step.action, Action::Conflict);
+    assert!(step.note.unwrap().contains("S3 allows 100 per bucket"));
+    assert!(step.op.is_none());
+
+    // Another tool's entry under the whole organization's prefix overlaps
+    // every per-account entry; one under another folder does not.
+    for (prefix, conflict) in [("AWSLogs/", true), ("exports/", false)] {
+        let step = notification_plan(
+            Some(Accounts::All),
+            Some(Accounts::Only(account_ids(1))),
+            |inv| {
+                let config = &mut bucket_state(inv).notification;
+                config
+                    .topic_configurations
+                    .get_or_insert_with(Vec::new)
+                    .push(
+                        TopicConfiguration::builder()
+                            .id("other-tool")
+                            .topic_arn("arn:aws:sns:us-east-1:123456789012:other")
+                            .events(aws_sdk_s3::types::Event::from("s3:ObjectCreated:Put"))
+                            .filter(
+                                aws_sdk_s3::types::NotificationConfigurationFilter::builder()
+                                    .key(
+                                        aws_sdk_s3::types::S3KeyFilter::builder()
+                                            .filter_rules(
+                                                aws_sdk_s3::types::FilterRule::builder()
+                                                    .name(aws_sdk_s3::types::FilterRuleName::Prefix)
+                                                    .value(prefix)
+                                                    .build(),
+                                            )
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                            .build()
+                            .unwrap(),
+                    );
+            },
+        );
+        assert_eq!(step.action == Action::Conflict, conflict, "{prefix}");
+        if conflict {
+            let note = step.note.unwrap();
+            assert!(
+                note.contains("`other-tool`") && note.contains("overlaps"),
+                "{note}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_selection_is_read_back_from_the_entries_paused_or_not() {
+    use crate::settings::Accounts;
+    let org = org_names();
+    for accounts in [Accounts::All, Accounts::Only(account_ids(2))] {
+        let spec = crate::desired::notification_spec(&org, Some(&accounts));
+        let empty = NotificationConfiguration::builder().build();
+        let active = notification::with(&empty, &spec).unwrap();
+        assert_eq!(
+            crate::desired::accounts_in_place(&org, &active),
+            Some(accounts.clone())
+        );
+        // A pause keeps a selection on the bucket; "all" needs none.
+        let parked = notification::parked(&active, &spec.id);
+        let expected = match &accounts {
+            Accounts::All => None,
+            only => Some(only.clone()),
+        };
+        assert_eq!(crate::desired::accounts_in_place(&org, &parked), expected);
+        assert!(notification::diff(&spec.paused(), &parked).is_empty());
+    }
+    // One account's entry is not an organization's.
+    let single = crate::desired::notification_spec(&names(), None);
+    let config =
+        notification::with(&NotificationConfiguration::builder().build(), &single).unwrap();
+    assert_eq!(crate::desired::accounts_in_place(&names(), &config), None);
+}
+
+#[test]
+fn an_organization_trail_waits_for_trusted_access_and_a_member_is_refused() {
+    let org = org_names();
+    let wanted = desired(&org, &org_settings(None), "ext".into());
+    let mut inventory = Inventory {
+        organization: Some(org_organization(false)),
+        ..Inventory::default()
+    };
+    let plan = setup(&org, &wanted, &inventory, &[]);
+    let org_step = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == Kind::Organization)
+        .unwrap();
+    assert_eq!(org_step.action, Action::Create);
+    assert_eq!(
+        org_step.op.as_ref().unwrap().undo().unwrap().iam_actions(),
+        ["organizations:DisableAWSServiceAccess"]
+    );
+    let trail = plan.steps.iter().find(|s| s.kind == Kind::Trail).unwrap();
+    assert!(Plan::waits_for(trail, org_step));
+    let actions = plan.iam_actions();
+    for needed in [
+        "organizations:EnableAWSServiceAccess",
+        "organizations:ListAccounts",
+        "iam:CreateServiceLinkedRole",
+    ] {
+        assert!(actions.contains(&needed), "{needed}");
+    }
+    // A one-account plan needs no Organizations permission.
+    let single = setup(
+        &names(),
+        &desired(&names(), &settings(), "ext".into()),
+        &Inventory::default(),
+        &[],
+    );
+    assert!(!single
+        .iam_actions()
+        .iter()
+        .any(|a| a.starts_with("organizations:")));
+
+    inventory.organization.as_mut().unwrap().standing = organization::Standing::Member;
+    let plan = setup(&org, &wanted, &inventory, &[]);
+    let refused = plan.conflicts().next().unwrap();
+    assert_eq!(refused.kind, Kind::Organization);
+    assert!(refused
+        .note
+        .as_ref()
+        .unwrap()
+        .contains("management account 123456789012 of o-abcdefghij"));
+}

@@ -219,6 +219,20 @@ async fn org_setup_creates_an_organization_trail_and_a_member_is_refused() {
         "{stderr}"
     );
     assert_eq!(mutating_calls(&member.stderr), Vec::<String>::new());
+
+    // delete removes the trail and our entry; trusted access stays on (other
+    // organization trails may rely on it) and the bucket is kept.
+    assert_success(&emu.trailctl().args(["--yes", "delete"]).output().unwrap());
+    assert_eq!(aws.trail_names().await, Vec::<String>::new());
+    assert!(aws.notification_ids(BUCKET).await.is_empty());
+    assert_eq!(aws.bucket_names().await, [BUCKET]);
+    let access = aws
+        .organizations
+        .list_aws_service_access_for_organization()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(access.enabled_service_principals().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -465,4 +479,14 @@ async fn status_reports_every_account_of_a_200_account_organization() {
         check["detail"],
         "2 of 201 collected accounts have a log file from the last day"
     );
+}
+
+#[test]
+fn org_setup_outside_an_organization_is_refused_as_bad_input() {
+    let emu = Emulator::start();
+    let out = setup(&emu, &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not in an AWS Organization"), "{stderr}");
+    assert_eq!(mutating_calls(&out.stderr), Vec::<String>::new());
 }

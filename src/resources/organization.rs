@@ -76,21 +76,17 @@ impl State {
     }
 }
 
-/// Why there is no organization to use.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct NoOrganization(pub String);
-
 /// Read the organization as seen from `caller_account`: who it is, then
 /// (for those who may) the accounts and trusted access, at once.
 pub async fn read(org: &Client, caller_account: &str) -> anyhow::Result<State> {
     let described = match org.describe_organization().send().await {
         Ok(out) => out.organization,
         Err(e) if error_code(&e) == Some("AWSOrganizationsNotInUseException") => {
-            return Err(NoOrganization(format!(
-                "account {caller_account} is not in an AWS Organization: run `setup` without --org"
+            // `--org` asks for what this account cannot have: bad input.
+            return Err(crate::exit::InvalidInput::new(format!(
+                "--org: account {caller_account} is not in an AWS Organization; run `setup` without --org"
             ))
-            .into())
+            .into());
         }
         Err(e) => {
             return Err(crate::aws::aws_error(

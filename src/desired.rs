@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use crate::iam::policy::VERSION;
 use crate::inventory::Inventory;
 use crate::resources::{
-    bucket, function, log_group, notification, parameter, queue, role, subscription, topic, trail,
-    Tags, TAG_KEY,
+    bucket, function, log_group, notification, organization, parameter, queue, role, subscription,
+    topic, trail, Tags, TAG_KEY,
 };
 use crate::settings::{
     AccountId, Accounts, Delivery, Forward, IntegrationName, OrgSetup, SetupSettings,
@@ -39,6 +39,15 @@ pub struct OrgNames {
     /// An organization trail belongs to the management account, also when
     /// a delegated administrator creates it.
     pub management_account: String,
+}
+
+impl From<&organization::State> for OrgNames {
+    fn from(org: &organization::State) -> Self {
+        Self {
+            id: org.id.clone(),
+            management_account: org.management_account.clone(),
+        }
+    }
 }
 
 impl Names {
@@ -570,8 +579,7 @@ pub fn accounts_in_place(names: &Names, config: &NotificationConfiguration) -> O
     let mut ids = Vec::new();
     let mut all = false;
     for entry in notification::ours(config, &base) {
-        let id = entry.id().unwrap_or_default();
-        match id.strip_prefix(&base).and_then(|r| r.strip_prefix(':')) {
+        match notification::entry_account(&base, entry.id().unwrap_or_default()) {
             Some(account) => ids.extend(AccountId::parse("entry", account).ok()),
             None => {
                 all |= notification::filter_value(entry, "prefix").is_some_and(|p| {
@@ -728,13 +736,18 @@ fn delivery_in_place(inventory: &Inventory) -> Delivery {
     }
 }
 
-/// An organization integration: an organization trail, or entries that
-/// select accounts; with the selection they hold.
-fn org_in_place(names: &Names, inventory: &Inventory) -> Option<OrgSetup> {
-    let accounts = match &inventory.bucket {
+/// The selection the log bucket's entries reflect, if it is present.
+pub fn selection_in_place(names: &Names, inventory: &Inventory) -> Option<Accounts> {
+    match &inventory.bucket {
         bucket::Observed::Present(b) => accounts_in_place(names, &b.notification),
         _ => None,
-    };
+    }
+}
+
+/// An organization integration: an organization trail, or entries that
+/// select accounts; with the selection they hold.
+pub fn org_in_place(names: &Names, inventory: &Inventory) -> Option<OrgSetup> {
+    let accounts = selection_in_place(names, inventory);
     let org_trail = inventory.trail.as_ref().is_some_and(|t| t.organization);
     (org_trail || accounts.is_some()).then_some(OrgSetup { accounts })
 }

@@ -13,7 +13,7 @@ use crate::exit::{InvalidInput, Stopped};
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan::{self, Plan};
-use crate::resources::{bucket, organization, Kind};
+use crate::resources::{organization, Kind};
 use crate::settings::{AccountId, Accounts, AccountsAction, AccountsSettings, Global, OrgSetup};
 
 /// One line of `accounts list`.
@@ -69,11 +69,7 @@ pub async fn run(
         ))
         .into());
     }
-    let current = match &inventory.bucket {
-        bucket::Observed::Present(b) => desired::accounts_in_place(&names, &b.notification),
-        _ => None,
-    }
-    .unwrap_or(Accounts::All);
+    let current = desired::selection_in_place(&names, &inventory).unwrap_or(Accounts::All);
 
     let wanted = match &settings.action {
         AccountsAction::List => {
@@ -155,9 +151,7 @@ fn remove(
 ) -> anyhow::Result<Accounts> {
     let selected: Vec<AccountId> = match current {
         Accounts::All => org
-            .accounts
-            .iter()
-            .filter(|a| a.is_active())
+            .active()
             .filter_map(|a| AccountId::parse("account", &a.id).ok())
             .collect(),
         Accounts::Only(ids) => ids.clone(),

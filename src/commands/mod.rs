@@ -120,15 +120,11 @@ async fn organization_in_place(
     names: &mut Names,
     inventory: &mut crate::inventory::Inventory,
 ) -> anyhow::Result<bool> {
-    let (settings, _) = crate::desired::settings_in_place(names, inventory);
-    if settings.org.is_none() {
+    if crate::desired::org_in_place(names, inventory).is_none() {
         return Ok(false);
     }
     let org = crate::resources::organization::read(&clients.organizations, &caller.account).await?;
-    names.org = Some(crate::desired::OrgNames {
-        id: org.id.clone(),
-        management_account: org.management_account.clone(),
-    });
+    names.org = Some((&org).into());
     inventory.organization = Some(org);
     Ok(true)
 }

@@ -11,7 +11,7 @@ use crate::inventory::{self, Inventory};
 use crate::output::Printer;
 use crate::plan::{self, Plan};
 use crate::replay;
-use crate::resources::{bucket, topic, Kind};
+use crate::resources::{topic, Kind};
 use crate::settings::{BucketName, Global, PauseSettings, ResumeSettings};
 
 /// What `resume` replayed (JSON output).
@@ -109,10 +109,7 @@ pub async fn resume(
 ) -> anyhow::Result<()> {
     let (caller, names, inventory, mut journal, early) =
         read(global, settings.bucket_name.as_ref(), clients, printer).await?;
-    let accounts = match &inventory.bucket {
-        bucket::Observed::Present(b) => desired::accounts_in_place(&names, &b.notification),
-        _ => None,
-    };
+    let accounts = desired::selection_in_place(&names, &inventory);
     let plan = plan::resume(
         &names,
         &desired::notification_spec(&names, accounts.as_ref()),

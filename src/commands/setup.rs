@@ -5,11 +5,11 @@ use serde_json::json;
 
 use crate::apply::journal::Journal;
 use crate::aws::Clients;
-use crate::desired::{self, Names, OrgNames};
+use crate::desired::{self, Names};
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
-use crate::resources::{bucket, organization, Kind};
+use crate::resources::{organization, Kind};
 use crate::settings::{Accounts, BucketName, Global, OrgSetup, SetupSettings};
 
 /// What the collector needs to read the logs.
@@ -75,15 +75,9 @@ pub async fn run(
     let mut inventory = inventory?;
     let mut settings = settings.clone();
     if let Some(org) = organization? {
-        names.org = Some(OrgNames {
-            id: org.id.clone(),
-            management_account: org.management_account.clone(),
-        });
+        names.org = Some((&org).into());
         // The selection given, else the one in place, else every account.
-        let in_place = match &inventory.bucket {
-            bucket::Observed::Present(b) => desired::accounts_in_place(&names, &b.notification),
-            _ => None,
-        };
+        let in_place = desired::selection_in_place(&names, &inventory);
         let org_settings = settings.org.get_or_insert(OrgSetup { accounts: None });
         if let (Some(Accounts::Only(ids)), false) = (
             &org_settings.accounts,

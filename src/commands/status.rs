@@ -116,24 +116,16 @@ async fn account_freshness(
     let Some(org) = &inventory.organization else {
         return Ok(Vec::new());
     };
-    let selection = match &inventory.bucket {
-        bucket::Observed::Present(b) => desired::accounts_in_place(names, &b.notification),
-        _ => None,
-    }
-    .unwrap_or(Accounts::All);
-    let mut wanted: Vec<(String, Option<&organization::Account>)> = match &selection {
-        Accounts::All => org
-            .accounts
-            .iter()
-            .filter(|a| a.is_active())
-            .map(|a| (a.id.clone(), Some(a)))
-            .collect(),
+    let selection = desired::selection_in_place(names, inventory).unwrap_or(Accounts::All);
+    // Both lists are sorted by ID: the organization's accounts as read, a
+    // selection by construction.
+    let wanted: Vec<(String, Option<&organization::Account>)> = match &selection {
+        Accounts::All => org.active().map(|a| (a.id.clone(), Some(a))).collect(),
         Accounts::Only(ids) => ids
             .iter()
             .map(|id| (id.to_string(), org.account(id.as_str())))
             .collect(),
     };
-    wanted.sort_by(|a, b| a.0.cmp(&b.0));
     futures::stream::iter(wanted)
         .map(|(id, account)| async move {
             let latest =

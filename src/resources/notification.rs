@@ -144,9 +144,14 @@ pub fn find<'a>(
         .find(|t| t.id() == Some(id))
 }
 
+/// The account a per-account entry Id `<base>:<account>` is for.
+pub fn entry_account<'a>(base: &str, id: &'a str) -> Option<&'a str> {
+    id.strip_prefix(base)?.strip_prefix(':')
+}
+
 /// Is this entry Id one of integration entry Id `base`'s?
 pub fn is_ours(base: &str, id: Option<&str>) -> bool {
-    id.is_some_and(|id| id == base || id.strip_prefix(base).is_some_and(|r| r.starts_with(':')))
+    id.is_some_and(|id| id == base || entry_account(base, id).is_some())
 }
 
 /// The integration's entries in `current` (Id `base`, or `base:…`).

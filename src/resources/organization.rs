@@ -74,6 +74,11 @@ impl State {
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.id == id)
     }
+
+    /// The accounts that write logs: what "every account" collects now.
+    pub fn active(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.iter().filter(|a| a.is_active())
+    }
 }
 
 /// Read the organization as seen from `caller_account`: who it is, then

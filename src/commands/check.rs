@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use crate::aws::Clients;
-use crate::desired::Names;
 use crate::exit::Stopped;
 use crate::output::{render_preflight, Printer};
 use crate::preflight::{self, Report};
@@ -26,13 +25,7 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let caller = super::caller(clients, printer).await?;
-    let names = Names::new(
-        global.name.clone(),
-        &caller.account,
-        &caller.partition,
-        clients.region.as_str(),
-        settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
-    );
+    let names = super::names_for(global, clients, &caller, settings.bucket_name.as_ref());
     let report = preflight::check(clients, &caller, &preflight::for_everything(&names)).await?;
     if printer.is_json() {
         printer.json(&CheckReport {

@@ -4,7 +4,6 @@
 use super::setup::names_of;
 use crate::apply::journal::Journal;
 use crate::aws::Clients;
-use crate::desired::Names;
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
@@ -18,13 +17,7 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let caller = super::caller(clients, printer).await?;
-    let mut names = Names::new(
-        global.name.clone(),
-        &caller.account,
-        &caller.partition,
-        clients.region.as_str(),
-        settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
-    );
+    let mut names = super::names_for(global, clients, &caller, settings.bucket_name.as_ref());
     let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);
     let inventory =
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;

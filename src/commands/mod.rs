@@ -111,6 +111,23 @@ async fn caller(clients: &Clients, printer: &Printer) -> anyhow::Result<Caller> 
     Ok(caller)
 }
 
+/// The integration's names for the caller's account and the home region;
+/// `bucket` is `--bucket-name` when given.
+fn names_for(
+    global: &Global,
+    clients: &Clients,
+    caller: &Caller,
+    bucket: Option<&crate::settings::BucketName>,
+) -> Names {
+    Names::new(
+        global.name.clone(),
+        &caller.account,
+        &caller.partition,
+        clients.region.as_str(),
+        bucket.map(|b| b.as_str().to_owned()),
+    )
+}
+
 /// For an organization integration (the account shows one), read the
 /// organization: its ID goes on `names` and its state into the inventory.
 /// Returns whether it is one.

@@ -32,13 +32,7 @@ async fn read(
     printer: &Printer,
 ) -> anyhow::Result<(Caller, Names, Inventory, Journal, super::EarlyCheck)> {
     let caller = super::caller(clients, printer).await?;
-    let mut names = Names::new(
-        global.name.clone(),
-        &caller.account,
-        &caller.partition,
-        clients.region.as_str(),
-        bucket_name.map(|b| b.as_str().to_owned()),
-    );
+    let mut names = super::names_for(global, clients, &caller, bucket_name);
     let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);
     let mut inventory =
         inventory::read_existing(clients, &mut names, bucket_name.is_some()).await?;

@@ -50,13 +50,7 @@ pub async fn run(
         );
     }
     let caller = super::caller(clients, printer).await?;
-    let mut names = Names::new(
-        global.name.clone(),
-        &caller.account,
-        &caller.partition,
-        clients.region.as_str(),
-        settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
-    );
+    let mut names = super::names_for(global, clients, &caller, settings.bucket_name.as_ref());
     BucketName::parse("the default bucket name (use --bucket-name)", &names.bucket)?;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| names_of(&names, kind));

@@ -32,13 +32,7 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let caller = super::caller(clients, printer).await?;
-    let mut names = Names::new(
-        global.name.clone(),
-        &caller.account,
-        &caller.partition,
-        clients.region.as_str(),
-        settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
-    );
+    let mut names = super::names_for(global, clients, &caller, settings.bucket_name.as_ref());
     let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
     // The newest log file is looked for alongside the reads, in the bucket
     // the integration most likely has; again only if it turns out to be

@@ -42,6 +42,10 @@ pub struct Clients {
     pub organizations: aws_sdk_organizations::Client,
     pub calls: CallLog,
     pub region: Region,
+    /// What the clients were built from, to build the delivery clients of
+    /// another region.
+    sdk: aws_config::SdkConfig,
+    path_style: bool,
 }
 
 /// The one HTTPS client every service client (and the credential
@@ -90,17 +94,8 @@ pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
                 .interceptor(calls.clone())
                 .build(),
         ),
-        s3: aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .force_path_style(path_style)
-                .build(),
-        ),
-        sns: aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
+        s3: s3_client(&sdk, &calls, path_style, None),
+        sns: sns_client(&sdk, &calls, None),
         iam: aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&sdk)
                 .interceptor(calls.clone())
@@ -111,11 +106,7 @@ pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
                 .interceptor(calls.clone())
                 .build(),
         ),
-        sqs: aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
+        sqs: sqs_client(&sdk, &calls, None),
         lambda: aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(&sdk)
                 .interceptor(calls.clone())
@@ -138,7 +129,55 @@ pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
         ),
         calls,
         region,
+        sdk,
+        path_style,
     })
+}
+
+fn s3_client(
+    sdk: &aws_config::SdkConfig,
+    calls: &CallLog,
+    path_style: bool,
+    region: Option<&str>,
+) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .force_path_style(path_style)
+            .region(region.map(|r| aws_config::Region::new(r.to_owned())).or(sdk.region().cloned()))
+            .build(),
+    )
+}
+
+fn sns_client(sdk: &aws_config::SdkConfig, calls: &CallLog, region: Option<&str>) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .region(region.map(|r| aws_config::Region::new(r.to_owned())).or(sdk.region().cloned()))
+            .build(),
+    )
+}
+
+fn sqs_client(sdk: &aws_config::SdkConfig, calls: &CallLog, region: Option<&str>) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .region(region.map(|r| aws_config::Region::new(r.to_owned())).or(sdk.region().cloned()))
+            .build(),
+    )
+}
+
+impl Clients {
+    /// These clients with S3, SNS and SQS in `region`: a reused bucket's
+    /// region, where its topic and queue must be. Makes no API call.
+    pub fn with_delivery_region(&self, region: &str) -> Clients {
+        Clients {
+            s3: s3_client(&self.sdk, &self.calls, self.path_style, Some(region)),
+            sns: sns_client(&self.sdk, &self.calls, Some(region)),
+            sqs: sqs_client(&self.sdk, &self.calls, Some(region)),
+            ..self.clone()
+        }
+    }
 }
 
 /// Who is calling: the account and partition every ARN is built from.

@@ -142,9 +142,10 @@ pub struct SetupArgs {
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
 
-    /// Days log files are kept in the bucket before they expire.
-    #[arg(long, default_value = "365", value_name = "DAYS")]
-    pub retention_days: String,
+    /// Days log files are kept in the bucket before they expire
+    /// [default: 365].
+    #[arg(long, value_name = "DAYS")]
+    pub retention_days: Option<String>,
 
     /// Encrypt the bucket with this KMS key (ARN) instead of SSE-S3.
     #[arg(long, value_name = "KEY_ARN")]
@@ -194,6 +195,21 @@ pub struct SetupArgs {
     /// a first setup].
     #[arg(long, value_name = "IDS|all")]
     pub accounts: Option<String>,
+
+    /// Reuse this trail (name or ARN) instead of creating one: its bucket
+    /// and key prefix are used and its settings are left as they are.
+    #[arg(long, value_name = "NAME|ARN")]
+    pub existing_trail: Option<String>,
+
+    /// Reuse this bucket for a new trail: trailctl only adds its own policy
+    /// statements and notification entries, and never deletes it.
+    #[arg(long, value_name = "BUCKET")]
+    pub existing_bucket: Option<String>,
+
+    /// Reuse this SNS topic (ARN, in the bucket's region): trailctl only
+    /// adds its subscriptions and, where needed, a policy statement.
+    #[arg(long, value_name = "TOPIC_ARN")]
+    pub existing_topic: Option<String>,
 
     /// Print the plan and stop without changing anything.
     #[arg(long)]

@@ -28,7 +28,39 @@ pub struct Names {
     pub bucket: String,
     /// An organization integration's organization.
     pub org: Option<OrgNames>,
+    /// What the integration reuses instead of owning (`--existing-*`).
+    pub reused: Reused,
+    /// A reused trail's S3 key prefix: its files are under
+    /// `<prefix>/AWSLogs/…`.
+    pub key_prefix: Option<String>,
+    /// The bucket's region, where the topic and the queue must be: S3 only
+    /// notifies a topic of its own region. The home region unless a reused
+    /// bucket is elsewhere.
+    pub delivery_region: String,
+    /// KMS keys a reused bucket or trail encrypts the log files with: the
+    /// readers of the files must be allowed to decrypt with them.
+    pub log_keys: Vec<String>,
 }
+
+/// What an integration reuses. Recorded as tags on the collector role (the
+/// one resource every integration owns), so that a re-run, `status`,
+/// `pause` and `delete` find the reused resources and never delete them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reused {
+    /// The reused trail's ARN.
+    pub trail: Option<String>,
+    /// The bucket is not ours: `--existing-bucket`, or the reused trail's.
+    pub bucket: bool,
+    /// The reused topic's ARN.
+    pub topic: Option<String>,
+}
+
+/// The collector role's tags that record what is reused.
+pub const REUSED_TRAIL_TAG: &str = "trailctl:existing-trail";
+pub const REUSED_BUCKET_TAG: &str = "trailctl:existing-bucket";
+pub const REUSED_TOPIC_TAG: &str = "trailctl:existing-topic";
+pub const DELIVERY_REGION_TAG: &str = "trailctl:delivery-region";
+
 
 /// What an organization integration's names depend on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,16 +99,100 @@ impl Names {
             region: region.to_owned(),
             bucket,
             org: None,
+            reused: Reused::default(),
+            key_prefix: None,
+            delivery_region: region.to_owned(),
+            log_keys: Vec::new(),
         }
+    }
+
+    /// Take in what `setup --existing-*` names (the reused trail's bucket
+    /// and prefix are learnt when it is read).
+    pub fn reuse(&mut self, existing: &crate::settings::Existing) {
+        if let Some(trail) = &existing.trail {
+            self.reused.trail = Some(trail.arn(&self.partition, &self.region, &self.account));
+            self.reused.bucket = true;
+        }
+        if let Some(bucket) = &existing.bucket {
+            self.bucket = bucket.to_string();
+            self.reused.bucket = true;
+        }
+        if let Some(topic) = &existing.topic {
+            self.reused.topic = Some(topic.arn.clone());
+        }
+    }
+
+    /// Take in what the collector role's tags record as reused; false when
+    /// they record nothing.
+    pub fn reuse_recorded(&mut self, role_tags: &Tags) -> bool {
+        let tag = |key: &str| {
+            role_tags
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let (trail, bucket, topic) = (
+            tag(REUSED_TRAIL_TAG),
+            tag(REUSED_BUCKET_TAG),
+            tag(REUSED_TOPIC_TAG),
+        );
+        if trail.is_none() && bucket.is_none() && topic.is_none() {
+            return false;
+        }
+        self.reused = Reused {
+            bucket: bucket.is_some() || trail.is_some(),
+            trail,
+            topic,
+        };
+        if let Some(bucket) = bucket {
+            self.bucket = bucket;
+        }
+        if let Some(region) = tag(DELIVERY_REGION_TAG) {
+            self.delivery_region = region;
+        }
+        true
+    }
+
+    /// The tags on the collector role: ours, and what is reused.
+    pub fn role_tags(&self) -> Tags {
+        let mut tags = self.tags();
+        let mut record = |key: &str, value: Option<String>| {
+            if let Some(value) = value {
+                tags.push((key.to_owned(), value));
+            }
+        };
+        record(REUSED_TRAIL_TAG, self.reused.trail.clone());
+        record(
+            REUSED_BUCKET_TAG,
+            self.reused.bucket.then(|| self.bucket.clone()),
+        );
+        record(REUSED_TOPIC_TAG, self.reused.topic.clone());
+        record(
+            DELIVERY_REGION_TAG,
+            (self.delivery_region != self.region).then(|| self.delivery_region.clone()),
+        );
+        tags
+    }
+
+    /// How CloudTrail calls name the trail: our trail by its name, a reused
+    /// one by its ARN (it may live in another region).
+    pub fn trail_id(&self) -> String {
+        self.reused.trail.clone().unwrap_or_else(|| self.trail())
     }
 
     pub fn base(&self) -> String {
         format!("trailctl-{}", self.integration)
     }
     pub fn trail(&self) -> String {
-        self.base()
+        match &self.reused.trail {
+            Some(arn) => arn.rsplit('/').next().unwrap_or(arn).to_owned(),
+            None => self.base(),
+        }
     }
     pub fn trail_arn(&self) -> String {
+        if let Some(arn) = &self.reused.trail {
+            return arn.clone();
+        }
         format!(
             "arn:{}:cloudtrail:{}:{}:trail/{}",
             self.partition,
@@ -91,13 +207,19 @@ impl Names {
         format!("arn:{}:s3:::{}", self.partition, self.bucket)
     }
     pub fn topic(&self) -> String {
-        self.base()
+        match &self.reused.topic {
+            Some(arn) => arn.rsplit(':').next().unwrap_or(arn).to_owned(),
+            None => self.base(),
+        }
     }
     pub fn topic_arn(&self) -> String {
+        if let Some(arn) = &self.reused.topic {
+            return arn.clone();
+        }
         format!(
             "arn:{}:sns:{}:{}:{}",
             self.partition,
-            self.region,
+            self.delivery_region,
             self.account,
             self.topic()
         )
@@ -122,7 +244,7 @@ impl Names {
     fn queue_arn_of(&self, name: &str) -> String {
         format!(
             "arn:{}:sqs:{}:{}:{name}",
-            self.partition, self.region, self.account
+            self.partition, self.delivery_region, self.account
         )
     }
     pub fn queue_arn(&self) -> String {
@@ -132,10 +254,20 @@ impl Names {
         self.queue_arn_of(&self.dlq())
     }
     pub fn queue_url(&self) -> String {
-        queue::url(&self.partition, &self.region, &self.account, &self.queue())
+        queue::url(
+            &self.partition,
+            &self.delivery_region,
+            &self.account,
+            &self.queue(),
+        )
     }
     pub fn dlq_url(&self) -> String {
-        queue::url(&self.partition, &self.region, &self.account, &self.dlq())
+        queue::url(
+            &self.partition,
+            &self.delivery_region,
+            &self.account,
+            &self.dlq(),
+        )
     }
     pub fn function(&self) -> String {
         self.base()
@@ -192,15 +324,28 @@ impl Names {
     /// Insights go to sibling prefixes); for an organization, the prefix of
     /// every account's folder.
     pub fn log_prefix(&self) -> String {
+        let key_prefix = self.key_prefix_path();
         match &self.org {
-            Some(org) => format!("AWSLogs/{}/", org.id),
-            None => format!("AWSLogs/{}/CloudTrail/", self.account),
+            Some(org) => format!("{key_prefix}AWSLogs/{}/", org.id),
+            None => format!("{key_prefix}AWSLogs/{}/CloudTrail/", self.account),
         }
+    }
+    /// A reused trail's key prefix as the start of a path (`prefix/`), or
+    /// nothing.
+    pub fn key_prefix_path(&self) -> String {
+        self.key_prefix
+            .as_deref()
+            .map(|p| format!("{}/", p.trim_end_matches('/')))
+            .unwrap_or_default()
     }
     /// Where the organization trail writes `account`'s log files.
     pub fn account_log_prefix(&self, account: &str) -> String {
         match &self.org {
-            Some(org) => format!("AWSLogs/{}/{account}/CloudTrail/", org.id),
+            Some(org) => format!(
+                "{}AWSLogs/{}/{account}/CloudTrail/",
+                self.key_prefix_path(),
+                org.id
+            ),
             None => self.log_prefix(),
         }
     }
@@ -208,7 +353,12 @@ impl Names {
     /// for an organization, every account's.
     pub fn log_objects_arn(&self) -> String {
         match &self.org {
-            Some(org) => format!("{}/AWSLogs/{}/*/CloudTrail/*", self.bucket_arn(), org.id),
+            Some(org) => format!(
+                "{}/{}AWSLogs/{}/*/CloudTrail/*",
+                self.bucket_arn(),
+                self.key_prefix_path(),
+                org.id
+            ),
             None => format!("{}/{}*", self.bucket_arn(), self.log_prefix()),
         }
     }
@@ -278,7 +428,11 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
             region: names.region.clone(),
             retention_days: settings.retention_days,
             kms_key: settings.kms_key.clone(),
-            policy: bucket_policy(names),
+            policy: if names.reused.bucket {
+                reused_bucket_policy(names)
+            } else {
+                bucket_policy(names)
+            },
             tags: names.tags(),
         },
         topic: topic::Spec {
@@ -295,10 +449,10 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
             description: "trailctl:log-collector-reads-CloudTrail-logs",
             permissions: collector_permissions(
                 names,
-                settings.kms_key.as_deref(),
+                &decrypt_keys(names, settings),
                 settings.delivery.sqs,
             ),
-            tags: names.tags(),
+            tags: names.role_tags(),
         },
         trail: trail::Spec {
             name: names.trail(),
@@ -332,7 +486,7 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
             .delivery
             .forward
             .as_ref()
-            .map(|f| forwarder(names, f, &settings.delivery, settings.kms_key.as_deref())),
+            .map(|f| forwarder(names, f, &settings.delivery, &decrypt_keys(names, settings))),
         trail_logs: settings.delivery.cloudwatch_logs.then(|| trail_logs(names)),
         subscriptions: subscriptions(names, &settings.delivery),
         accounts,
@@ -394,11 +548,21 @@ pub fn subscriptions(names: &Names, delivery: &Delivery) -> Vec<subscription::Sp
 pub const SNS_PERMISSION_SID: &str = "trailctl-sns";
 pub const LOGS_PERMISSION_SID: &str = "trailctl-cloudwatch-logs";
 
+/// The keys the log files are encrypted with: `--kms-key` on a bucket
+/// trailctl owns, or what a reused bucket or trail uses.
+fn decrypt_keys(names: &Names, settings: &SetupSettings) -> Vec<String> {
+    let mut keys: Vec<String> = settings.kms_key.iter().cloned().collect();
+    keys.extend(names.log_keys.iter().cloned());
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
 fn forwarder(
     names: &Names,
     forward: &Forward,
     delivery: &Delivery,
-    kms_key: Option<&str>,
+    kms_keys: &[String],
 ) -> Forwarder {
     let mut permissions = Vec::new();
     if !delivery.cloudwatch_logs {
@@ -437,7 +601,7 @@ fn forwarder(
             policy_name: role::FORWARDER_POLICY_NAME,
             description: "trailctl:forwarder-reads-log-files-and-posts-them",
             trust: service_trust(names, "lambda.amazonaws.com", None),
-            permissions: forwarder_permissions(names, kms_key),
+            permissions: forwarder_permissions(names, kms_keys),
             tags: names.tags(),
         },
         log_group: log_group::Spec {
@@ -510,7 +674,7 @@ fn service_trust(names: &Names, service: &str, source_arn: Option<String>) -> Va
 
 /// The forwarder reads the log objects and its token, and writes its own
 /// log group; nothing else.
-fn forwarder_permissions(names: &Names, kms_key: Option<&str>) -> Value {
+fn forwarder_permissions(names: &Names, kms_keys: &[String]) -> Value {
     let mut statements = vec![
         json!({
             "Sid": "TrailctlReadLogObjects",
@@ -531,19 +695,20 @@ fn forwarder_permissions(names: &Names, kms_key: Option<&str>) -> Value {
             "Resource": format!("{}:log-stream:*", names.log_group_arn(&names.function_log_group()))
         }),
     ];
-    if let Some(key) = kms_key {
-        statements.push(decrypt_statement(names, key));
+    if !kms_keys.is_empty() {
+        statements.push(decrypt_statement(names, kms_keys));
     }
     json!({"Version": VERSION, "Statement": statements})
 }
 
-fn decrypt_statement(names: &Names, key: &str) -> Value {
+/// Decrypting the log files, only through S3 in the bucket's region.
+fn decrypt_statement(names: &Names, keys: &[String]) -> Value {
     json!({
         "Sid": "TrailctlDecryptLogObjects",
         "Effect": "Allow",
         "Action": "kms:Decrypt",
-        "Resource": key,
-        "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", names.region)}}
+        "Resource": keys,
+        "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", names.delivery_region)}}
     })
 }
 
@@ -582,8 +747,11 @@ pub fn accounts_in_place(names: &Names, config: &NotificationConfiguration) -> O
         match notification::entry_account(&base, entry.id().unwrap_or_default()) {
             Some(account) => ids.extend(AccountId::parse("entry", account).ok()),
             None => {
+                let key_prefix = names.key_prefix_path();
                 all |= notification::filter_value(entry, "prefix").is_some_and(|p| {
-                    p.strip_prefix("AWSLogs/o-")
+                    p.strip_prefix(key_prefix.as_str())
+                        .unwrap_or(&p)
+                        .strip_prefix("AWSLogs/o-")
                         .is_some_and(|r| r.matches('/').count() == 1)
                 })
             }
@@ -653,6 +821,17 @@ pub fn bucket_policy(names: &Names) -> Value {
     policy
 }
 
+/// trailctl's statements in a reused bucket's policy, merged by their
+/// `Sid`: a new trail of ours needs CloudTrail's ACL check and writes; a
+/// reused trail writes already, so then there are none. No Deny of plain
+/// HTTP is added to a bucket others use: its absence is a warning.
+pub fn reused_bucket_policy(names: &Names) -> Value {
+    let mut policy = bucket_policy(names);
+    let statements = policy["Statement"].as_array_mut().expect("an array");
+    statements.retain(|s| names.reused.trail.is_none() && s["Effect"] == "Allow");
+    policy
+}
+
 /// Only S3, for our bucket in our account, may publish.
 pub fn topic_policy(names: &Names) -> Value {
     json!({
@@ -687,15 +866,15 @@ pub fn collector_trust(names: &Names, collector_account: &str, external_id: &str
 
 /// Read the log objects, nothing else (and decrypt them when SSE-KMS);
 /// with a queue, receive and delete its messages.
-pub fn collector_permissions(names: &Names, kms_key: Option<&str>, queue: bool) -> Value {
+pub fn collector_permissions(names: &Names, kms_keys: &[String], queue: bool) -> Value {
     let mut statements = vec![json!({
         "Sid": "TrailctlReadLogObjects",
         "Effect": "Allow",
         "Action": "s3:GetObject",
         "Resource": names.log_objects_arn()
     })];
-    if let Some(key) = kms_key {
-        statements.push(decrypt_statement(names, key));
+    if !kms_keys.is_empty() {
+        statements.push(decrypt_statement(names, kms_keys));
     }
     if queue {
         statements.push(json!({
@@ -790,7 +969,7 @@ pub fn settings_in_place(names: &Names, inventory: &Inventory) -> (SetupSettings
                 .and_then(|r| r.expiration().and_then(|e| e.days()))
         })
         .and_then(|d| u32::try_from(d).ok())
-        .unwrap_or(365);
+        .unwrap_or(crate::settings::DEFAULT_RETENTION_DAYS);
     let kms_key = bucket.and_then(|b| b.encryption.as_ref().and_then(|(_, key)| key.clone()));
     let selector = inventory
         .trail
@@ -807,6 +986,8 @@ pub fn settings_in_place(names: &Names, inventory: &Inventory) -> (SetupSettings
             .is_some_and(|s| s.excluded_sources.iter().any(|x| x == "kms.amazonaws.com")),
         delivery: delivery_in_place(inventory),
         org: org_in_place(names, inventory),
+        // The reuse is in `names` already (from the role's tags).
+        existing: Default::default(),
         plan_only: true,
     };
     let external_id = role.and_then(|r| r.external_id()).unwrap_or_default();

@@ -26,6 +26,8 @@ pub struct Inventory {
     pub trail_logs_role: Option<role::State>,
     /// Organization integrations: the organization as the caller sees it.
     pub organization: Option<organization::State>,
+    /// `setup`: every trail already in the account (see [`trail::discover`]).
+    pub trails: Vec<trail::Found>,
 }
 
 /// Read every resource, all at once.
@@ -38,7 +40,7 @@ pub async fn read(clients: &Clients, names: &Names) -> anyhow::Result<Inventory>
 
 /// Read the trail alone (`delete` needs it first, to learn the bucket).
 pub async fn read_trail(clients: &Clients, names: &Names) -> anyhow::Result<Option<trail::State>> {
-    trail::read(&clients.cloudtrail, &names.trail(), &names.trail_arn()).await
+    trail::read(&clients.cloudtrail, &names.trail_id(), &names.trail_arn()).await
 }
 
 /// Read everything but the trail; `trail` is left `None` for the caller.
@@ -105,7 +107,106 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
         trail_log_group,
         trail_logs_role,
         organization: None,
+        trails: Vec::new(),
     })
+}
+
+/// Follow what an integration reuses until its names settle: a reused
+/// trail decides the bucket and the key prefix; a reused bucket's region
+/// decides where the topic and the queue are, and so the region of the S3,
+/// SNS and SQS clients (returned). Each change reads everything again with
+/// the new names: one more round, only for integrations that reuse
+/// something. `stale`: the names changed since `inventory` was read.
+pub async fn follow_reuse(
+    clients: &Clients,
+    names: &mut Names,
+    mut inventory: Inventory,
+    mut stale: bool,
+) -> anyhow::Result<(Clients, Inventory)> {
+    let mut clients = clients.clone();
+    let mut clients_region = names.region.clone();
+    // Trail → bucket → its region: at most three reads settle the names.
+    for _ in 0..3 {
+        if names.delivery_region != clients_region {
+            clients = clients.with_delivery_region(&names.delivery_region);
+            clients_region = names.delivery_region.clone();
+            stale = true;
+        }
+        if stale {
+            let (trails, organization) = (
+                std::mem::take(&mut inventory.trails),
+                inventory.organization.take(),
+            );
+            inventory = read(&clients, names).await?;
+            (inventory.trails, inventory.organization) = (trails, organization);
+            stale = false;
+        }
+        if names.reused.trail.is_some() {
+            if let Some(trail) = &inventory.trail {
+                names.key_prefix = trail.key_prefix.clone().filter(|p| !p.is_empty());
+                if let Some(bucket) = trail.bucket.as_ref().filter(|b| **b != names.bucket) {
+                    names.bucket = bucket.clone();
+                    stale = true;
+                    continue;
+                }
+            }
+        }
+        if names.reused.bucket {
+            if let Some(region) = inventory.bucket.region() {
+                names.delivery_region = region.to_owned();
+            }
+        }
+        if !stale && names.delivery_region == clients_region {
+            break;
+        }
+    }
+    if names.reused.bucket {
+        names.log_keys = log_keys(names, &inventory);
+    }
+    Ok((clients, inventory))
+}
+
+/// The KMS keys a reused bucket (default encryption) or trail (SSE-KMS
+/// on its files) encrypts the log files with, as key ARNs.
+fn log_keys(names: &Names, inventory: &Inventory) -> Vec<String> {
+    let bucket_key = match &inventory.bucket {
+        bucket::Observed::Present(state) => state
+            .encryption
+            .as_ref()
+            .filter(|(algorithm, _)| algorithm.starts_with("aws:kms"))
+            .and_then(|(_, key)| key.clone()),
+        _ => None,
+    };
+    let trail_key = names
+        .reused
+        .trail
+        .as_ref()
+        .and(inventory.trail.as_ref())
+        .and_then(|t| t.kms_key.clone());
+    let mut keys: Vec<String> = [bucket_key, trail_key]
+        .into_iter()
+        .flatten()
+        .map(|key| {
+            if key.starts_with("arn:") {
+                key
+            } else {
+                format!(
+                    "arn:{}:kms:{}:{}:{}",
+                    names.partition,
+                    names.delivery_region,
+                    names.account,
+                    if key.starts_with("alias/") {
+                        key
+                    } else {
+                        format!("key/{key}")
+                    }
+                )
+            }
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// Read an existing integration for `delete`, `status`, `pause` and
@@ -113,14 +214,28 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
 /// to, if the trail is still there and ours. Everything is read at once
 /// with the default bucket name; only when the trail points at another
 /// bucket is that one read after it.
+///
+/// An integration that reuses resources records them on its collector
+/// role; they are then read where they are (see [`follow_reuse`]), and the
+/// clients for the bucket's region are returned.
 pub async fn read_existing(
     clients: &Clients,
     names: &mut Names,
     bucket_given: bool,
-) -> anyhow::Result<Inventory> {
+) -> anyhow::Result<(Clients, Inventory)> {
     let mut inventory = read(clients, names).await?;
+    let recorded = inventory
+        .role
+        .as_ref()
+        .filter(|r| crate::resources::owned_by(&r.tags, names.integration.as_str()))
+        .map(|r| r.tags.clone());
+    if let Some(tags) = recorded {
+        if names.reuse_recorded(&tags) {
+            return follow_reuse(clients, names, inventory, true).await;
+        }
+    }
     if bucket_given {
-        return Ok(inventory);
+        return Ok((clients.clone(), inventory));
     }
     let trail_bucket = inventory
         .trail
@@ -131,5 +246,5 @@ pub async fn read_existing(
         names.bucket = bucket;
         inventory.bucket = bucket::read(&clients.s3, &names.bucket).await?;
     }
-    Ok(inventory)
+    Ok((clients.clone(), inventory))
 }

@@ -177,7 +177,117 @@ pub struct SetupSettings {
     pub delivery: Delivery,
     /// `--org`: an organization trail; `None` for one account.
     pub org: Option<OrgSetup>,
+    /// `--existing-trail`, `--existing-bucket`, `--existing-topic`.
+    pub existing: Existing,
     pub plan_only: bool,
+}
+
+/// What the account already has and `setup` reuses instead of creating.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Existing {
+    pub trail: Option<TrailRef>,
+    pub bucket: Option<BucketName>,
+    pub topic: Option<TopicArn>,
+}
+
+impl Existing {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A trail named by `--existing-trail`: its name (in the home region) or
+/// its ARN (any region).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrailRef {
+    Name(String),
+    Arn(String),
+}
+
+impl TrailRef {
+    /// CloudTrail's rules for a trail name, or the ARN of one.
+    pub fn parse(what: &str, value: &str) -> Result<Self, InvalidInput> {
+        let bad = |why: &str| InvalidInput::new(format!("{what} `{value}`: {why}"));
+        if let Some(rest) = value.strip_prefix("arn:") {
+            let parts: Vec<&str> = rest.splitn(5, ':').collect();
+            let [_, service, region, account, resource] = parts.as_slice() else {
+                return Err(bad("not a trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)"));
+            };
+            let name = resource.strip_prefix("trail/").unwrap_or_default();
+            if *service != "cloudtrail" || name.is_empty() {
+                return Err(bad("not a trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)"));
+            }
+            Region::parse(region).map_err(|_| bad(&format!("`{region}` is not a region")))?;
+            AccountId::parse(what, account)?;
+            trail_name_rules(name).map_err(|why| bad(why))?;
+            return Ok(Self::Arn(value.to_owned()));
+        }
+        trail_name_rules(value).map_err(|why| bad(why))?;
+        Ok(Self::Name(value.to_owned()))
+    }
+
+    /// The trail's ARN; a bare name is a trail of the home region.
+    pub fn arn(&self, partition: &str, region: &str, account: &str) -> String {
+        match self {
+            Self::Arn(arn) => arn.clone(),
+            Self::Name(name) => format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"),
+        }
+    }
+}
+
+fn trail_name_rules(name: &str) -> Result<(), &'static str> {
+    let alnum = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    if !(3..=128).contains(&name.len()) {
+        return Err("a trail name has 3 to 128 characters");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
+        return Err("a trail name has only letters, digits, periods, underscores and hyphens");
+    }
+    if !alnum(name.as_bytes().first()) || !alnum(name.as_bytes().last()) {
+        return Err("a trail name begins and ends with a letter or digit");
+    }
+    Ok(())
+}
+
+/// An SNS topic ARN (`--existing-topic`), split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicArn {
+    pub arn: String,
+    pub region: String,
+    pub account: String,
+    pub name: String,
+}
+
+impl TopicArn {
+    pub fn parse(what: &str, value: &str) -> Result<Self, InvalidInput> {
+        let bad = |why: &str| InvalidInput::new(format!("{what} `{value}`: {why}"));
+        let parts: Vec<&str> = value.split(':').collect();
+        let ["arn", _, "sns", region, account, name] = parts.as_slice() else {
+            return Err(bad("not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"));
+        };
+        Region::parse(region).map_err(|_| bad(&format!("`{region}` is not a region")))?;
+        AccountId::parse(what, account)?;
+        if name.is_empty()
+            || name.len() > 256
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
+            return Err(bad("not a topic name (letters, digits, hyphens and underscores)"));
+        }
+        if name.ends_with(".fifo") {
+            return Err(bad("S3 cannot send event notifications to a FIFO topic"));
+        }
+        Ok(Self {
+            arn: value.to_owned(),
+            region: (*region).to_owned(),
+            account: (*account).to_owned(),
+            name: (*name).to_owned(),
+        })
+    }
 }
 
 /// `setup --org`.
@@ -275,6 +385,8 @@ pub const MAX_NAME_LEN: usize = 26;
 /// Retention is an S3 lifecycle expiration in days; 100 years is a generous
 /// upper bound that still catches typos.
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
+/// `--retention-days` when not given.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 
 impl AccountId {
     pub fn parse(what: &str, value: &str) -> Result<Self, InvalidInput> {
@@ -581,6 +693,7 @@ fn bucket_name(value: Option<&str>) -> Result<Option<BucketName>, InvalidInput> 
 }
 
 fn setup_settings(a: cli::SetupArgs) -> Result<SetupSettings, InvalidInput> {
+    let existing = parse_existing(&a)?;
     Ok(SetupSettings {
         collector_account: AccountId::parse("--collector-account", &a.collector_account)?,
         external_id: a
@@ -588,7 +701,12 @@ fn setup_settings(a: cli::SetupArgs) -> Result<SetupSettings, InvalidInput> {
             .as_deref()
             .map(parse_external_id)
             .transpose()?,
-        retention_days: parse_retention_days(&a.retention_days)?,
+        retention_days: a
+            .retention_days
+            .as_deref()
+            .map(parse_retention_days)
+            .transpose()?
+            .unwrap_or(DEFAULT_RETENTION_DAYS),
         kms_key: a.kms_key.as_deref().map(parse_kms_key).transpose()?,
         bucket_name: a
             .bucket_name
@@ -616,8 +734,59 @@ fn setup_settings(a: cli::SetupArgs) -> Result<SetupSettings, InvalidInput> {
                     .transpose()?,
             }),
         },
+        existing,
         plan_only: a.plan,
     })
+}
+
+/// `--existing-*`, and the options they rule out: what a reused trail or
+/// bucket already has is reported, never changed.
+fn parse_existing(a: &cli::SetupArgs) -> Result<Existing, InvalidInput> {
+    let existing = Existing {
+        trail: a
+            .existing_trail
+            .as_deref()
+            .map(|t| TrailRef::parse("--existing-trail", t))
+            .transpose()?,
+        bucket: a
+            .existing_bucket
+            .as_deref()
+            .map(|b| BucketName::parse("--existing-bucket", b))
+            .transpose()?,
+        topic: a
+            .existing_topic
+            .as_deref()
+            .map(|t| TopicArn::parse("--existing-topic", t))
+            .transpose()?,
+    };
+    let refuse = |why: &str| Err(InvalidInput::new(why.to_owned()));
+    let reused_bucket = existing.trail.is_some() || existing.bucket.is_some();
+    if existing.trail.is_some() && existing.bucket.is_some() {
+        return refuse("--existing-trail already names its bucket: leave out --existing-bucket");
+    }
+    if reused_bucket && a.bucket_name.is_some() {
+        return refuse("--bucket-name names a bucket trailctl creates; with --existing-trail or --existing-bucket the bucket is reused: leave out --bucket-name");
+    }
+    if reused_bucket && a.retention_days.is_some() {
+        return refuse("--retention-days sets the lifecycle of a bucket trailctl creates; a reused bucket's lifecycle is left as it is");
+    }
+    if reused_bucket && a.kms_key.is_some() {
+        return refuse("--kms-key sets the encryption of a bucket trailctl creates; a reused bucket's encryption is left as it is (a KMS key on it is detected and the collector role may decrypt with it)");
+    }
+    if existing.trail.is_some() {
+        for (given, flag) in [
+            (a.write_only, "--write-only"),
+            (a.exclude_kms_events, "--exclude-kms-events"),
+            (a.cloudwatch_logs, "--cloudwatch-logs"),
+        ] {
+            if given {
+                return Err(InvalidInput::new(format!(
+                    "{flag} changes the trail, and a reused trail (--existing-trail) is left as it is"
+                )));
+            }
+        }
+    }
+    Ok(existing)
 }
 
 /// The token from stdin (when asked) or the environment; empty is none.

@@ -31,6 +31,7 @@ pub fn settings() -> SetupSettings {
         exclude_kms_events: false,
         delivery: Default::default(),
         org: None,
+        existing: Default::default(),
         plan_only: false,
     }
 }
@@ -48,6 +49,7 @@ pub fn converged(desired: &Desired) -> Inventory {
             versioning: Some("Enabled".into()),
             lifecycle_rules: vec![bucket::lifecycle_rule(&desired.bucket).unwrap()],
             policy: Some(desired.bucket.policy.clone()),
+            policy_text: Some(desired.bucket.policy.to_string()),
             notification: notification::with(
                 &NotificationConfiguration::builder().build(),
                 &desired.notification,
@@ -56,6 +58,7 @@ pub fn converged(desired: &Desired) -> Inventory {
         })),
         topic: Some(topic::State {
             policy: Some(desired.topic.policy.clone()),
+            policy_text: Some(desired.topic.policy.to_string()),
             tags: tags.clone(),
         }),
         role: Some(role::State {
@@ -63,7 +66,7 @@ pub fn converged(desired: &Desired) -> Inventory {
             permissions: Some(desired.role.permissions.clone()),
             other_inline: vec![],
             attached: vec![],
-            tags: tags.clone(),
+            tags: desired.role.tags.clone(),
         }),
         trail: Some(trail::State {
             bucket: Some(desired.trail.bucket.clone()),
@@ -82,6 +85,7 @@ pub fn converged(desired: &Desired) -> Inventory {
             }],
             tags: tags.clone(),
             delivery: trail::Delivery::default(),
+            kms_key: None,
         }),
         queue: desired.queue.as_ref().map(|q| queue::State {
             policy: Some(q.policy.clone()),
@@ -127,6 +131,7 @@ pub fn converged(desired: &Desired) -> Inventory {
             .map(|t| log_group_state(&t.log_group)),
         trail_logs_role: desired.trail_logs.as_ref().map(|t| role_state(&t.role)),
         organization: None,
+        trails: Vec::new(),
     }
 }
 

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::aws::Clients;
 use crate::output::Printer;
-use crate::plan::{Action, Op, Plan, Step};
+use crate::plan::{Action, Op, Plan, PolicyTarget, Step};
 use crate::resources::{
     bucket, function, log_group, notification, organization, parameter, queue, role, subscription,
     topic, trail,
@@ -76,6 +76,14 @@ pub async fn run_op(clients: &Clients, op: &Op) -> anyhow::Result<()> {
         Op::SetNotification { bucket, config, .. } => {
             notification::put(&clients.s3, bucket, config.clone()).await
         }
+        Op::SetPolicy { target, text, .. } => match target {
+            PolicyTarget::Bucket(name) => bucket::set_policy(&clients.s3, name, text.as_deref()).await,
+            // A topic always has a policy; the plan never asks to remove it.
+            PolicyTarget::Topic(arn) => match text {
+                Some(text) => topic::set_policy(&clients.sns, arn, text).await,
+                None => Ok(()),
+            },
+        },
         Op::CreateQueue(spec) => queue::create(&clients.sqs, spec).await,
         Op::UpdateQueue(spec, settings) => queue::update(&clients.sqs, spec, settings).await,
         Op::DeleteQueue { url, dlq_url } => queue::delete(&clients.sqs, url, dlq_url).await,

@@ -46,8 +46,9 @@ pub async fn run(
     let caller = super::caller(clients, printer).await?;
     let mut names = super::names_for(global, clients, &caller, settings.bucket_name.as_ref());
     let early = super::start_check(global, clients, &caller, &names, &[Kind::Notification]);
-    let mut inventory =
+    let (clients, mut inventory) =
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;
+    let clients = &clients;
     if !super::organization_in_place(clients, &caller, &mut names, &mut inventory).await? {
         return Err(Stopped::Conflict(format!(
             "integration `{}` is not an organization integration: `trailctl setup --org` sets one up",
@@ -95,13 +96,12 @@ pub async fn run(
     let desired = desired::desired(&names, &setup_settings, external_id);
     // Only the selection changes here; drift elsewhere is `setup`'s to repair.
     let full = plan::setup(&names, &desired, &inventory, &[]);
-    let plan = Plan {
-        steps: full
-            .steps
+    let plan = Plan::new(
+        full.steps
             .into_iter()
             .filter(|s| s.kind == Kind::Notification)
             .collect(),
-    };
+    );
     let heading = format!(
         "Accounts of integration `{}` in organization {} (collected: {current} → {wanted}):",
         names.integration, org.id

@@ -19,8 +19,9 @@ pub async fn run(
     let caller = super::caller(clients, printer).await?;
     let mut names = super::names_for(global, clients, &caller, settings.bucket_name.as_ref());
     let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);
-    let inventory =
+    let (clients, inventory) =
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()).await?;
+    let clients = &clients;
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| names_of(&names, kind));
     let plan = plan::delete(&names, &inventory, settings.delete_logs, &adopted);

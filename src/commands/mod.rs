@@ -179,6 +179,9 @@ fn validate_members(
 /// with `-v`, also what it will call and its critical path.
 fn show_plan(global: &Global, printer: &Printer, plan: &Plan, heading: &str) {
     printer.text(&render_plan(plan, heading));
+    for warning in &plan.warnings {
+        printer.warn(warning);
+    }
     if global.verbose {
         // Who is calling, one round of reads (the permission check runs
         // alongside it), then the plan's own chain.

@@ -30,15 +30,15 @@ async fn read(
     bucket_name: Option<&BucketName>,
     clients: &Clients,
     printer: &Printer,
-) -> anyhow::Result<(Caller, Names, Inventory, Journal, super::EarlyCheck)> {
+) -> anyhow::Result<(Caller, Names, Inventory, Journal, super::EarlyCheck, Clients)> {
     let caller = super::caller(clients, printer).await?;
     let mut names = super::names_for(global, clients, &caller, bucket_name);
     let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);
-    let mut inventory =
+    let (clients, mut inventory) =
         inventory::read_existing(clients, &mut names, bucket_name.is_some()).await?;
-    super::organization_in_place(clients, &caller, &mut names, &mut inventory).await?;
+    super::organization_in_place(&clients, &caller, &mut names, &mut inventory).await?;
     let journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
-    Ok((caller, names, inventory, journal, early))
+    Ok((caller, names, inventory, journal, early, clients))
 }
 
 pub async fn pause(
@@ -47,8 +47,9 @@ pub async fn pause(
     clients: &Clients,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let (caller, names, inventory, mut journal, early) =
+    let (caller, names, inventory, mut journal, early, clients) =
         read(global, settings.bucket_name.as_ref(), clients, printer).await?;
+    let clients = &clients;
     let now = replay::rfc3339(replay::now_in_seconds());
     let plan = plan::pause(&names, &inventory, settings.stop_logging, &now);
     let heading = format!(
@@ -101,8 +102,9 @@ pub async fn resume(
     clients: &Clients,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let (caller, names, inventory, mut journal, early) =
+    let (caller, names, inventory, mut journal, early, clients) =
         read(global, settings.bucket_name.as_ref(), clients, printer).await?;
+    let clients = &clients;
     let accounts = desired::selection_in_place(&names, &inventory);
     let plan = plan::resume(
         &names,

@@ -12,6 +12,7 @@ pub fn run(global: &Global, settings: &PolicySettings, printer: &Printer) -> any
         region: global.region.as_ref().map(|r| r.as_str().to_owned()),
         integration: global.name_given.then(|| global.name.to_string()),
         bucket: settings.bucket_name.as_ref().map(|b| b.as_str().to_owned()),
+        ..Target::default()
     };
     if printer.is_json() {
         // Exactly the shipped file when nothing narrows it.

@@ -9,7 +9,7 @@ use crate::desired::{self, Names};
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
-use crate::resources::{organization, Kind};
+use crate::resources::{organization, owned_by, trail, Kind};
 use crate::settings::{Accounts, BucketName, Global, OrgSetup, SetupSettings};
 
 /// What the collector needs to read the logs.
@@ -21,6 +21,10 @@ pub struct CollectorSettings {
     pub key_prefix: String,
     pub topic_arn: String,
     pub region: String,
+    /// A reused bucket in another region than the home region: the topic
+    /// and the queue are there too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_region: Option<String>,
     pub partition: String,
     pub account: String,
     /// `--org`: the organization, and the accounts collected (`all`, or
@@ -52,21 +56,41 @@ pub async fn run(
     let caller = super::caller(clients, printer).await?;
     let mut names = super::names_for(global, clients, &caller, settings.bucket_name.as_ref());
     BucketName::parse("the default bucket name (use --bucket-name)", &names.bucket)?;
+    names.reuse(&settings.existing);
     let mut journal = Journal::open(&caller.account, &names.region, names.integration.as_str())?;
     let adopted = journal.adopted(|kind| names_of(&names, kind));
 
     // The early check covers what these options build; a plan that also
     // removes delivery resources of earlier options is checked afresh.
     let early = super::start_check(global, clients, &caller, &names, &kinds_for(settings));
-    let (inventory, organization) = tokio::join!(inventory::read(clients, &names), async {
-        match &settings.org {
-            Some(_) => organization::read(&clients.organizations, &caller.account)
-                .await
-                .map(Some),
-            None => Ok(None),
-        }
-    });
+    // Every trail of the account is listed alongside the reads.
+    let trail_arn = names.trail_arn();
+    let (inventory, organization, trails) = tokio::join!(
+        inventory::read(clients, &names),
+        async {
+            match &settings.org {
+                Some(_) => organization::read(&clients.organizations, &caller.account)
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        },
+        trail::discover(&clients.cloudtrail, &trail_arn)
+    );
     let mut inventory = inventory?;
+    inventory.trails = trails?;
+    // Without --existing-*, a re-run keeps what the collector role records
+    // as reused.
+    let recorded = inventory
+        .role
+        .as_ref()
+        .filter(|r| owned_by(&r.tags, names.integration.as_str()))
+        .map(|r| r.tags.clone());
+    let stale = settings.existing.is_empty()
+        && recorded.is_some_and(|tags| names.reuse_recorded(&tags));
+    let (clients, mut inventory) =
+        inventory::follow_reuse(clients, &mut names, inventory, stale).await?;
+    let clients = &clients;
     let mut settings = settings.clone();
     if let Some(org) = organization? {
         names.org = Some((&org).into());
@@ -108,6 +132,7 @@ pub async fn run(
         key_prefix: names.log_prefix(),
         topic_arn: names.topic_arn(),
         region: names.region.clone(),
+        bucket_region: (names.delivery_region != names.region).then(|| names.delivery_region.clone()),
         partition: names.partition.clone(),
         account: names.account.clone(),
         org_id: names.org.as_ref().map(|o| o.id.clone()),
@@ -116,6 +141,7 @@ pub async fn run(
         forward_url: settings.delivery.forward.as_ref().map(|f| f.url.clone()),
     };
     if !printer.is_json() {
+        printer.text(&render_trails(&inventory.trails, &names));
         super::show_plan(global, printer, &plan, &heading);
     }
     // Conflicts are known without asking IAM; a plan that cannot be applied
@@ -148,6 +174,43 @@ pub async fn run(
         printer.text(&render_collector(&collector));
     }
     Ok(())
+}
+
+/// The trails already in the account, as listed before the plan.
+fn render_trails(trails: &[trail::Found], names: &Names) -> String {
+    let ours = names.trail_arn();
+    let others: Vec<_> = trails.iter().filter(|t| t.arn != ours || names.reused.trail.is_some()).collect();
+    if others.is_empty() {
+        return "Trails in the account: none yet.\n".into();
+    }
+    let mut text = String::from("Trails in the account:\n");
+    for t in others {
+        let mut traits = Vec::new();
+        match t.multi_region {
+            Some(true) => traits.push("all regions"),
+            Some(false) => traits.push("single region"),
+            None => traits.push("single region (other region)"),
+        }
+        if t.organization == Some(true) {
+            traits.push("organization");
+        }
+        if t.management_events == Some(true) {
+            traits.push("management events");
+        }
+        let reused = if Some(&t.arn) == names.reused.trail.as_ref() {
+            "  (reused)"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "  {}  home {}  {}{}{reused}\n",
+            t.name,
+            t.home_region,
+            traits.join(", "),
+            t.bucket.as_deref().map(|b| format!("  → s3://{b}")).unwrap_or_default()
+        ));
+    }
+    text
 }
 
 /// The kinds a setup with these options may create or change.
@@ -204,6 +267,11 @@ fn render_collector(c: &CollectorSettings) -> String {
         "\nGive the collector these settings:\n  role ARN     {}\n  external ID  {}\n  bucket       {}\n  key prefix   {}\n  topic ARN    {}\n  region       {}\n  partition    {}\n  account      {}",
         c.role_arn, c.external_id, c.bucket, c.key_prefix, c.topic_arn, c.region, c.partition, c.account
     );
+    if let Some(region) = &c.bucket_region {
+        text.push_str(&format!(
+            "\n  bucket region {region} (the topic and the queue are there too)"
+        ));
+    }
     if let (Some(org), Some(accounts)) = (&c.org_id, &c.accounts) {
         text.push_str(&format!(
             "\n  organization {org}\n  accounts     {accounts}"

@@ -42,9 +42,10 @@ pub async fn run(
         inventory::read_existing(clients, &mut names, settings.bucket_name.is_some()),
         replay::latest(clients, &guessed, now)
     );
-    let mut inventory = inventory?;
+    let (clients, mut inventory) = inventory?;
+    let clients = &clients;
     let ours = matches!(&inventory.bucket, bucket::Observed::Present(b)
-        if owned_by(&b.tags, names.integration.as_str()));
+        if names.reused.bucket || owned_by(&b.tags, names.integration.as_str()));
     let org = super::organization_in_place(clients, &caller, &mut names, &mut inventory).await?;
     let mut accounts = Vec::new();
     let mut latest = match (ours, names.bucket == guessed.bucket, org) {

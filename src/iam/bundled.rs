@@ -45,6 +45,8 @@ pub enum Scope {
     /// CloudTrail's service-linked role, which it creates as the caller for
     /// an organization trail.
     CloudTrailServiceRole,
+    /// Listing the account's trails, which no resource narrows.
+    TrailDiscovery,
 }
 
 impl Scope {
@@ -64,6 +66,7 @@ impl Scope {
             Scope::CallerPermissions => "TrailctlPreflightReadsCallersOwnPermissions",
             Scope::Organization => "TrailctlOrganizationTrails",
             Scope::CloudTrailServiceRole => "TrailctlCloudTrailServiceLinkedRole",
+            Scope::TrailDiscovery => "TrailctlListTrailsOfTheAccount",
         }
     }
 }
@@ -75,6 +78,9 @@ pub fn scope_of(kind: Kind, action: &str) -> Scope {
     }
     if action == "iam:CreateServiceLinkedRole" {
         return Scope::CloudTrailServiceRole;
+    }
+    if crate::resources::trail::DISCOVER_ACTIONS.contains(&action) {
+        return Scope::TrailDiscovery;
     }
     match kind {
         Kind::Bucket if bucket::OBJECT_ACTIONS.contains(&action) => Scope::LogObjects,
@@ -100,6 +106,11 @@ pub struct Target {
     pub region: Option<String>,
     pub integration: Option<String>,
     pub bucket: Option<String>,
+    /// A reused trail's or topic's ARN, and the region of the topic and the
+    /// queue when a reused bucket is elsewhere (see [`Names::reused`]).
+    pub reused_trail: Option<String>,
+    pub reused_topic: Option<String>,
+    pub delivery_region: Option<String>,
 }
 
 impl Target {
@@ -117,6 +128,9 @@ impl Target {
             region: Some(names.region.clone()),
             integration: Some(names.integration.to_string()),
             bucket: Some(names.bucket.clone()),
+            reused_trail: names.reused.trail.clone(),
+            reused_topic: names.reused.topic.clone(),
+            delivery_region: Some(names.delivery_region.clone()),
         }
     }
 
@@ -174,7 +188,10 @@ impl Target {
             Scope::LogObjects => vec![format!("arn:{p}:s3:::{}/*", self.bucket())],
             // The topic, and its subscriptions (Unsubscribe).
             Scope::Topics => {
-                let topic = format!("arn:{p}:sns:{region}:{account}:{}", self.base());
+                let delivery = self.delivery_region.as_deref().unwrap_or(region);
+                let topic = self.reused_topic.clone().unwrap_or_else(|| {
+                    format!("arn:{p}:sns:{delivery}:{account}:{}", self.base())
+                });
                 vec![topic.clone(), format!("{topic}:*")]
             }
             Scope::Roles => self
@@ -189,7 +206,8 @@ impl Target {
                 .map(|r| format!("arn:{p}:iam::{account}:role/{r}"))
                 .collect(),
             Scope::Queues => {
-                let queue = format!("arn:{p}:sqs:{region}:{account}:{}", self.base());
+                let delivery = self.delivery_region.as_deref().unwrap_or(region);
+                let queue = format!("arn:{p}:sqs:{delivery}:{account}:{}", self.base());
                 vec![queue.clone(), format!("{queue}-dlq")]
             }
             Scope::Functions => vec![format!(
@@ -210,7 +228,7 @@ impl Target {
                 .collect()
             }
             Scope::LogGroupListing => vec![format!("arn:{p}:logs:{region}:{account}:log-group:*")],
-            Scope::Organization => vec!["*".into()],
+            Scope::Organization | Scope::TrailDiscovery => vec!["*".into()],
             Scope::CloudTrailServiceRole => vec![format!(
                 "arn:{p}:iam::{account}:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail"
             )],
@@ -218,10 +236,9 @@ impl Target {
                 "arn:{p}:ssm:{region}:{account}:parameter/trailctl/{}/forward-token",
                 self.integration.as_deref().unwrap_or("*")
             )],
-            Scope::Trails => vec![format!(
-                "arn:{p}:cloudtrail:{region}:{account}:trail/{}",
-                self.base()
-            )],
+            Scope::Trails => vec![self.reused_trail.clone().unwrap_or_else(|| {
+                format!("arn:{p}:cloudtrail:{region}:{account}:trail/{}", self.base())
+            })],
             Scope::CallerPermissions => {
                 let mut arns: Vec<String> = ["user/*", "group/*", "role/*", "policy/*"]
                     .iter()
@@ -392,6 +409,8 @@ pub fn reason(action: &str) -> Option<&'static str> {
         "cloudtrail:DeleteTrail" => "delete the trail",
         "cloudtrail:GetEventSelectors" => "read which events the trail records",
         "cloudtrail:GetTrail" => "read the trail",
+        "cloudtrail:ListTrails" => "list the account's trails in every region before planning (a second trail duplicates costs; 5 per region at most)",
+        "cloudtrail:DescribeTrails" => "see which trails already log every region (shadow trails included)",
         "cloudtrail:GetTrailStatus" => "check that the trail is logging",
         "cloudtrail:ListTags" => "read the ownership tag of the trail",
         "cloudtrail:PutEventSelectors" => "record management events (all, or write-only)",
@@ -520,6 +539,7 @@ mod tests {
             region: Some("us-gov-west-1".into()),
             integration: Some("prod".into()),
             bucket: None,
+            ..Target::default()
         };
         let chosen = Target {
             bucket: Some("my-logs".into()),
@@ -587,6 +607,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             integration: Some("x".into()),
             bucket: None,
+            ..Target::default()
         };
         for (kind, action, want) in [
             (

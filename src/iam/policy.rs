@@ -171,10 +171,113 @@ pub fn statement_changes(
     changes
 }
 
+/// The `Sid` prefix of the statements trailctl writes into a policy it
+/// shares with others (a reused bucket's or topic's): those are its own,
+/// every other statement is someone else's.
+pub const OUR_SID_PREFIX: &str = "Trailctl";
+
+fn is_ours(statement: &Value) -> bool {
+    statement["Sid"]
+        .as_str()
+        .is_some_and(|sid| sid.starts_with(OUR_SID_PREFIX))
+}
+
+/// Our statements of a shared policy, as a document of their own: what
+/// [`statement_changes`] compares with the statements we want.
+pub fn our_part(document: Option<&Value>) -> Value {
+    let statements: Vec<Value> = match document.map(|d| &d["Statement"]) {
+        Some(Value::Array(list)) => list.iter().filter(|s| is_ours(s)).cloned().collect(),
+        Some(single @ Value::Object(_)) if is_ours(single) => vec![single.clone()],
+        _ => Vec::new(),
+    };
+    serde_json::json!({"Version": VERSION, "Statement": statements})
+}
+
+/// True when a shared policy holds statements of ours.
+pub fn has_ours(document: Option<&Value>) -> bool {
+    our_part(document)["Statement"]
+        .as_array()
+        .is_some_and(|list| !list.is_empty())
+}
+
+/// A shared policy's text with our statements replaced by `ours`. Every
+/// other statement is copied as the exact text it was written with, so it
+/// stays byte for byte what its owner wrote. `None` when no statement is
+/// left (the policy is then removed).
+pub fn merge_ours(current: Option<&str>, ours: &[Value]) -> anyhow::Result<Option<String>> {
+    use serde_json::value::RawValue;
+    use std::collections::BTreeMap;
+
+    let (mut envelope, raw_statements): (BTreeMap<String, Box<RawValue>>, Vec<Box<RawValue>>) =
+        match current {
+            None => (BTreeMap::new(), Vec::new()),
+            Some(text) => {
+                let mut envelope: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text)
+                    .map_err(|e| anyhow::anyhow!("the policy in place is not JSON: {e}"))?;
+                let statements = match envelope.remove("Statement") {
+                    None => Vec::new(),
+                    Some(raw) if raw.get().trim_start().starts_with('[') => {
+                        serde_json::from_str(raw.get())?
+                    }
+                    Some(single) => vec![single],
+                };
+                (envelope, statements)
+            }
+        };
+    let mut kept = Vec::new();
+    for raw in raw_statements {
+        let statement: Value = serde_json::from_str(raw.get())?;
+        if !is_ours(&statement) {
+            kept.push(raw.get().to_owned());
+        }
+    }
+    kept.extend(ours.iter().map(Value::to_string));
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let version = envelope
+        .remove("Version")
+        .map_or_else(|| format!("\"{VERSION}\""), |v| v.get().to_owned());
+    let mut text = format!("{{\"Version\":{version}");
+    for (key, value) in &envelope {
+        text.push_str(&format!(",{}:{}", Value::String(key.clone()), value.get()));
+    }
+    text.push_str(&format!(",\"Statement\":[{}]}}", kept.join(",")));
+    Ok(Some(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn merging_ours_keeps_every_other_statement_byte_for_byte() {
+        let foreign = r#"{ "Sid" : "Theirs",  "Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["s3:GetObject"] ,"Resource":"arn:aws:s3:::b/*"}"#;
+        let unnamed = r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#;
+        let stale = r#"{"Sid":"TrailctlOld","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}"#;
+        let current =
+            format!(r#"{{"Id":"P1","Version":"2012-10-17","Statement":[{foreign},{stale},{unnamed}]}}"#);
+        let ours = [json!({"Sid": "TrailctlNew", "Effect": "Allow", "Action": "a:b", "Resource": "*"})];
+        let merged = merge_ours(Some(&current), &ours).unwrap().unwrap();
+        assert!(merged.contains(foreign), "{merged}");
+        assert!(merged.contains(unnamed), "{merged}");
+        assert!(!merged.contains("TrailctlOld"), "{merged}");
+        let doc: Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(doc["Id"], "P1");
+        assert_eq!(our_part(Some(&doc))["Statement"], json!(ours));
+        assert_eq!(doc["Statement"].as_array().unwrap().len(), 3);
+
+        // Removing ours keeps theirs; nothing left removes the policy; a
+        // single statement (not a list) is read too; no policy yet is fine.
+        let removed = merge_ours(Some(&merged), &[]).unwrap().unwrap();
+        assert!(removed.contains(foreign) && !removed.contains("TrailctlNew"));
+        let only_ours = format!(r#"{{"Version":"2012-10-17","Statement":{stale}}}"#);
+        assert_eq!(merge_ours(Some(&only_ours), &[]).unwrap(), None);
+        let fresh = merge_ours(None, &ours).unwrap().unwrap();
+        assert!(has_ours(serde_json::from_str::<Value>(&fresh).ok().as_ref()));
+        assert!(merge_ours(Some("not json"), &ours).is_err());
+    }
 
     #[test]
     fn equivalence_ignores_form_not_meaning() {

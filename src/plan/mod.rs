@@ -9,6 +9,7 @@ use aws_sdk_s3::types::NotificationConfiguration;
 use serde::Serialize;
 
 mod pause;
+mod reuse;
 
 pub use pause::{pause, resume};
 
@@ -38,6 +39,13 @@ pub enum Action {
 pub enum Direction {
     Build,
     TearDown,
+}
+
+/// Whose policy a [`Op::SetPolicy`] writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyTarget {
+    Bucket(String),
+    Topic(String),
 }
 
 /// What the executor runs for one step.
@@ -114,6 +122,13 @@ pub enum Op {
     DeleteFunction {
         name: String,
     },
+    /// Write a reused bucket's or topic's policy with our statements merged
+    /// in (or taken out); `previous` is the text it had, for the undo.
+    SetPolicy {
+        target: PolicyTarget,
+        text: Option<String>,
+        previous: Option<String>,
+    },
     /// Write the bucket's whole notification configuration; `previous` is
     /// what it was, so that adding our entry can be undone exactly.
     SetNotification {
@@ -168,6 +183,15 @@ impl Op {
                 name: spec.name.clone(),
             },
             Op::EnableTrustedAccess => Op::DisableTrustedAccess,
+            Op::SetPolicy {
+                target,
+                text,
+                previous,
+            } => Op::SetPolicy {
+                target: target.clone(),
+                text: previous.clone(),
+                previous: text.clone(),
+            },
             _ => return None,
         })
     }
@@ -249,6 +273,19 @@ impl Op {
             Op::DisableTrustedAccess => organization::DISABLE_ACTIONS.to_vec(),
             Op::DeleteTrail { .. } => trail::DELETE_ACTIONS.to_vec(),
             Op::SetNotification { .. } => notification::WRITE_ACTIONS.to_vec(),
+            Op::SetPolicy {
+                target: PolicyTarget::Bucket(_),
+                text,
+                ..
+            } => vec![if text.is_some() {
+                "s3:PutBucketPolicy"
+            } else {
+                "s3:DeleteBucketPolicy"
+            }],
+            Op::SetPolicy {
+                target: PolicyTarget::Topic(_),
+                ..
+            } => vec!["sns:SetTopicAttributes"],
             Op::TagTopic { .. } => vec!["sns:TagResource"],
             Op::UntagTopic { .. } => vec!["sns:UntagResource"],
             Op::StopLogging { .. } => trail::STOP_ACTIONS.to_vec(),
@@ -373,6 +410,10 @@ impl Step {
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub steps: Vec<Step>,
+    /// What the user should know but trailctl does not change: a reused
+    /// resource's weak settings, a trail that duplicates another.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -386,6 +427,13 @@ pub struct Summary {
 }
 
 impl Plan {
+    pub fn new(steps: Vec<Step>) -> Self {
+        Self {
+            steps,
+            warnings: Vec::new(),
+        }
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for step in &self.steps {
@@ -540,7 +588,7 @@ fn build_step<S: Clone>(
 fn merged_tags(ours: &Tags, existing: &Tags) -> Tags {
     let mut tags: Tags = existing
         .iter()
-        .filter(|(k, _)| k != TAG_KEY)
+        .filter(|(k, _)| k != TAG_KEY && !ours.iter().any(|(o, _)| o == k))
         .cloned()
         .collect();
     tags.extend(ours.iter().cloned());
@@ -561,9 +609,17 @@ fn dedup<S: PartialEq>(mut settings: Vec<S>) -> Vec<S> {
 pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: Adopted) -> Plan {
     let integration = names.integration.as_str();
     let mut steps = Vec::new();
+    let mut warnings = Vec::new();
 
     // Bucket.
     let bucket_step = match &inventory.bucket {
+        _ if names.reused.bucket => reuse::bucket_step(names, desired, inventory, &mut warnings),
+        bucket::Observed::Moved { region } => {
+            Step::new(Kind::Bucket, &names.bucket, Action::Conflict, Direction::Build).with_note(format!(
+                "the bucket is in {region}, not in the home region {}; choose another --bucket-name or --region",
+                names.region
+            ))
+        }
         bucket::Observed::Inaccessible(why) => {
             Step::new(Kind::Bucket, &names.bucket, Action::Conflict, Direction::Build).with_note(why.clone())
         }
@@ -616,7 +672,10 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
     if let Some(s) = &inventory.topic {
         topic_spec.tags = merged_tags(&topic_spec.tags, &s.tags);
     }
-    steps.push(build_step(
+    steps.push(if names.reused.topic.is_some() {
+        reuse::topic_step(names, desired, inventory)
+    } else {
+        build_step(
         Kind::Topic,
         &names.topic(),
         inventory
@@ -625,9 +684,10 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
             .map(|s| (&s.tags, topic::diff(&topic_spec, s, integration))),
         adopted.contains(&Kind::Topic),
         integration,
-        || Op::CreateTopic(topic_spec.clone()),
-        |settings| Op::UpdateTopic(topic_spec.clone(), dedup(settings)),
-    ));
+            || Op::CreateTopic(topic_spec.clone()),
+            |settings| Op::UpdateTopic(topic_spec.clone(), dedup(settings)),
+        )
+    });
 
     // Role.
     let mut role_spec = desired.role.clone();
@@ -678,7 +738,9 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
     if let Some(s) = &inventory.trail {
         trail_spec.tags = merged_tags(&trail_spec.tags, &s.tags);
     }
-    steps.push(
+    let trail_step = if names.reused.trail.is_some() {
+        reuse::trail_step(names, desired, inventory, &mut warnings)
+    } else {
         build_step(
             Kind::Trail,
             &names.trail(),
@@ -701,11 +763,23 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         .with_create_fields(vec![
             FieldChange::new("management events", "", trail_spec.read_write.clone()),
             FieldChange::new("multi-region, global events, log file validation", "", "on"),
-        ]),
-    );
+        ])
+    };
+    steps.push(if names.reused.trail.is_some() {
+        trail_step
+    } else {
+        reuse::discovery_checks(names, inventory, trail_step, &mut warnings)
+    });
+    for key in &names.log_keys {
+        warnings.push(format!(
+            "the log files are encrypted with the KMS key {key}: the collector role{} may decrypt with it, but the key's policy must allow that too, and trailctl does not change key policies: allow kms:Decrypt to {} in it (or let it delegate to IAM)",
+            if desired.forwarder.is_some() { " and the forwarder's role" } else { "" },
+            names.role_arn()
+        ));
+    }
 
     delivery_steps(names, desired, inventory, adopted, &mut steps);
-    Plan { steps }
+    Plan { steps, warnings }
 }
 
 /// An organization trail needs CloudTrail's trusted access, and a caller
@@ -1225,7 +1299,9 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
     };
     let mut steps = Vec::new();
 
-    if let Some(state) = &inventory.trail {
+    if names.reused.trail.is_some() {
+        steps.push(tear(Kind::Trail, &names.trail(), Action::Keep).with_note("reused: trailctl never deletes it"));
+    } else if let Some(state) = &inventory.trail {
         steps.push(delete_if_owned(
             Kind::Trail,
             names.trail(),
@@ -1253,7 +1329,14 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
                     },
                 ));
             }
-            let step = if owned(Kind::Bucket, &state.tags) && !delete_logs {
+            let step = if names.reused.bucket {
+                reuse::teardown_step(
+                    Kind::Bucket,
+                    &names.bucket,
+                    PolicyTarget::Bucket(names.bucket.clone()),
+                    (state.policy.as_ref(), state.policy_text.as_ref()),
+                )
+            } else if owned(Kind::Bucket, &state.tags) && !delete_logs {
                 tear(Kind::Bucket, &names.bucket, Action::Keep).with_note(
                     "holds the logs and is kept; --delete-logs deletes it and every log in it",
                 )
@@ -1274,10 +1357,23 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
         bucket::Observed::Inaccessible(why) => {
             steps.push(tear(Kind::Bucket, &names.bucket, Action::Keep).with_note(why.clone()));
         }
+        bucket::Observed::Moved { region } => {
+            steps.push(
+                tear(Kind::Bucket, &names.bucket, Action::Keep)
+                    .with_note(format!("in {region}, and could not be read there")),
+            );
+        }
         bucket::Observed::Absent => {}
     }
 
-    if let Some(state) = &inventory.topic {
+    if let (Some(state), Some(arn)) = (&inventory.topic, &names.reused.topic) {
+        steps.push(reuse::teardown_step(
+            Kind::Topic,
+            &names.topic(),
+            PolicyTarget::Topic(arn.clone()),
+            (state.policy.as_ref(), state.policy_text.as_ref()),
+        ));
+    } else if let Some(state) = &inventory.topic {
         steps.push(delete_if_owned(
             Kind::Topic,
             names.topic(),
@@ -1296,7 +1392,7 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
         ));
     }
     delivery_teardown(names, inventory, adopted, &mut steps);
-    Plan { steps }
+    Plan::new(steps)
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ fn forwarder_feed_step(names: &Names, (from, to): (&str, &str), op: Op) -> Step 
 /// the pause time to record (RFC 3339).
 pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str) -> Plan {
     if let Some(step) = missing_integration(names, inventory) {
-        return Plan { steps: vec![step] };
+        return Plan::new(vec![step]);
     }
     let mut steps = Vec::new();
     let id = names.notification_id();
@@ -191,13 +191,13 @@ pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str
             .with_note("not a trail this integration owns: logging is left as it is"),
         });
     }
-    Plan { steps }
+    Plan::new(steps)
 }
 
 /// Restore delivery exactly as `setup` leaves it.
 pub fn resume(names: &Names, wanted: &notification::Spec, inventory: &Inventory) -> Plan {
     if let Some(step) = missing_integration(names, inventory) {
-        return Plan { steps: vec![step] };
+        return Plan::new(vec![step]);
     }
     let mut steps = Vec::new();
     let config = current_notification(inventory)
@@ -286,5 +286,5 @@ pub fn resume(names: &Names, wanted: &notification::Spec, inventory: &Inventory)
                 }),
         );
     }
-    Plan { steps }
+    Plan::new(steps)
 }

@@ -168,9 +168,9 @@ fn another_integrations_policy_does_not_cover_this_one() {
         bundled::document(&other),
         &for_plan(&first_setup(), &names()),
     );
-    // Only reading roles (the preflight reads the caller's own role) and
-    // listing log groups (authorised account-wide) are allowed across
-    // integrations; nothing that changes anything.
+    // Only reading roles (the preflight reads the caller's own role),
+    // listing trails and log groups (authorised account-wide) are allowed
+    // across integrations; nothing that changes anything.
     let refused: Vec<_> = report.findings.iter().map(|f| f.action).collect();
     let allowed: Vec<_> = for_plan(&first_setup(), &names())
         .into_iter()
@@ -180,6 +180,8 @@ fn another_integrations_policy_does_not_cover_this_one() {
     assert_eq!(
         allowed,
         [
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:ListTrails",
             "iam:GetRole",
             "iam:GetRolePolicy",
             "iam:ListAttachedRolePolicies",

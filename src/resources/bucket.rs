@@ -54,6 +54,9 @@ pub struct State {
     pub versioning: Option<String>,
     pub lifecycle_rules: Vec<LifecycleRule>,
     pub policy: Option<Value>,
+    /// The policy as written: merging into a reused bucket's policy keeps
+    /// others' statements exactly.
+    pub policy_text: Option<String>,
     pub notification: NotificationConfiguration,
 }
 
@@ -64,6 +67,19 @@ pub enum Observed {
     Present(Box<State>),
     /// The name exists but this account cannot read it (another account owns it).
     Inaccessible(String),
+    /// In another region than the client's: read it again there.
+    Moved { region: String },
+}
+
+impl Observed {
+    /// The bucket's region, when it is known to exist.
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Observed::Present(state) => state.region.as_deref(),
+            Observed::Moved { region } => Some(region),
+            _ => None,
+        }
+    }
 }
 
 /// The settings that are written independently of each other.
@@ -280,9 +296,19 @@ pub async fn read(s3: &Client, name: &str) -> anyhow::Result<Observed> {
                 "the bucket name is taken by another AWS account, or this caller may not read it (`trailctl check` lists missing permissions)"
                     .into(),
             )),
-            (_, Some(301)) => Ok(Observed::Inaccessible(
-                "the bucket exists in another region (S3 answered 301 Moved Permanently)".into(),
-            )),
+            // Asked in another region than its own, S3 says where it is.
+            (_, Some(301)) => Ok(match e
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            {
+                Some(region) => Observed::Moved {
+                    region: region.to_owned(),
+                },
+                None => Observed::Inaccessible(
+                    "the bucket exists in another region (S3 answered 301 Moved Permanently)"
+                        .into(),
+                ),
+            }),
             _ => Err(crate::aws::aws_error(format!("s3:HeadBucket {name}"), e)),
         },
     };
@@ -379,7 +405,7 @@ async fn read_settings(s3: &Client, name: &str) -> anyhow::Result<State> {
         },
         async {
             match s3.get_bucket_policy().bucket(name).send().await {
-                Ok(out) => Ok(out.policy().and_then(policy::parse)),
+                Ok(out) => Ok(out.policy().map(str::to_owned)),
                 Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => Ok(None),
                 Err(e) => Err(crate::aws::aws_error("s3:GetBucketPolicy", e)),
             }
@@ -417,7 +443,8 @@ async fn read_settings(s3: &Client, name: &str) -> anyhow::Result<State> {
         encryption,
         versioning,
         lifecycle_rules: lifecycle,
-        policy: bucket_policy,
+        policy: bucket_policy.as_deref().and_then(policy::parse),
+        policy_text: bucket_policy,
         notification,
     })
 }
@@ -585,6 +612,28 @@ async fn put_setting(s3: &Client, spec: &Spec, setting: Setting) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// Write a shared bucket policy as merged by [`policy::merge_ours`], or
+/// remove it when nothing is left.
+pub async fn set_policy(s3: &Client, name: &str, text: Option<&str>) -> anyhow::Result<()> {
+    match text {
+        Some(text) => s3
+            .put_bucket_policy()
+            .bucket(name)
+            .policy(text)
+            .send()
+            .await
+            .map(drop)
+            .aws(format!("s3:PutBucketPolicy on {name}")),
+        None => s3
+            .delete_bucket_policy()
+            .bucket(name)
+            .send()
+            .await
+            .map(drop)
+            .aws(format!("s3:DeleteBucketPolicy on {name}")),
+    }
 }
 
 /// Delete the bucket; with `empty_first`, every object version and delete

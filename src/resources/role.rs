@@ -112,6 +112,20 @@ pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, Fiel
         .map(|c| (Setting::Tags, c))
         .into_iter()
         .collect();
+    // The collector role records what the integration reuses in tags.
+    let unrecorded: Vec<String> = spec
+        .tags
+        .iter()
+        .filter(|(k, _)| k.starts_with("trailctl:") && k != super::TAG_KEY)
+        .filter(|tag| !state.tags.contains(tag))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if !unrecorded.is_empty() {
+        changes.push((
+            Setting::Tags,
+            FieldChange::new("reuse record", "(none)", unrecorded.join(", ")),
+        ));
+    }
     for change in policy::statement_changes("trust policy", state.trust.as_ref(), &spec.trust) {
         changes.push((Setting::Trust, change));
     }

@@ -23,6 +23,8 @@ pub struct Spec {
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub policy: Option<Value>,
+    /// The policy as written (see [`crate::iam::policy::merge_ours`]).
+    pub policy_text: Option<String>,
     pub tags: Tags,
 }
 
@@ -112,6 +114,7 @@ pub async fn read(sns: &Client, arn: &str) -> anyhow::Result<Option<State>> {
         .collect();
     Ok(Some(State {
         policy: attributes.get("Policy").and_then(|p| policy::parse(p)),
+        policy_text: attributes.get("Policy").cloned(),
         tags,
     }))
 }
@@ -160,6 +163,58 @@ pub async fn update(sns: &Client, spec: &Spec, settings: &[Setting]) -> anyhow::
 }
 
 /// Add `tags` to the topic (others are kept).
+/// Write a shared topic's policy as merged by
+/// [`crate::iam::policy::merge_ours`].
+pub async fn set_policy(sns: &Client, arn: &str, text: &str) -> anyhow::Result<()> {
+    sns.set_topic_attributes()
+        .topic_arn(arn)
+        .attribute_name("Policy")
+        .attribute_value(text)
+        .send()
+        .await
+        .map(drop)
+        .aws(format!("sns:SetTopicAttributes Policy on {arn}"))
+}
+
+/// Does the policy already let S3 publish for `bucket_arn`? A statement of
+/// ours, or an Allow for `s3.amazonaws.com` (or everyone) of `sns:Publish`
+/// whose source-ARN condition, if any, matches the bucket. Then trailctl
+/// adds nothing to a reused topic's policy.
+pub fn lets_s3_publish(document: Option<&Value>, bucket_arn: &str) -> bool {
+    let Some(document) = document else {
+        return false;
+    };
+    let normal = policy::normalize(document);
+    let listed = |v: &Value, wanted: &[&str]| {
+        v.as_array()
+            .is_some_and(|l| l.iter().any(|x| x.as_str().is_some_and(|x| wanted.contains(&x))))
+    };
+    normal["Statement"].as_array().into_iter().flatten().any(|s| {
+        let principal = &s["Principal"];
+        let principal_ok = principal == "*"
+            || listed(&principal["Service"], &["s3.amazonaws.com"])
+            || listed(&principal["AWS"], &["*"]);
+        let source_ok = s["Condition"].as_object().is_none_or(|ops| {
+            ops.values().all(|keys| {
+                keys.as_object().is_none_or(|keys| {
+                    keys.iter().all(|(key, values)| {
+                        key.to_ascii_lowercase() != "aws:sourcearn"
+                            || values.as_array().is_some_and(|l| {
+                                l.iter()
+                                    .filter_map(Value::as_str)
+                                    .any(|p| crate::iam::eval::wildcard_match(p, bucket_arn, false))
+                            })
+                    })
+                })
+            })
+        });
+        s["Effect"] == "Allow"
+            && principal_ok
+            && listed(&s["Action"], &["sns:Publish", "SNS:Publish", "sns:*", "*"])
+            && source_ok
+    })
+}
+
 pub async fn tag(sns: &Client, arn: &str, tags: &Tags) -> anyhow::Result<()> {
     sns.tag_resource()
         .resource_arn(arn)

@@ -44,6 +44,126 @@ pub struct State {
     pub event_selectors: Vec<Selector>,
     pub tags: Tags,
     pub delivery: Delivery,
+    /// SSE-KMS on the log files.
+    pub kms_key: Option<String>,
+}
+
+/// A trail already in the account, as `setup` lists them before planning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Found {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    /// `None`: a single-region trail of another region (ListTrails names
+    /// it; only the home region describes its trails and shadows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<bool>,
+    /// Records every management event (read and write); `None` when its
+    /// custom selectors were not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub management_events: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+}
+
+impl Found {
+    /// Logs management events in every region: a second such trail bills
+    /// a second copy of them.
+    pub fn covers_account(&self) -> bool {
+        self.multi_region == Some(true) && self.management_events == Some(true)
+    }
+}
+
+/// Every trail of the account: ListTrails (all regions) and DescribeTrails
+/// with shadow trails (the home region's view, with settings) at once.
+/// Trails with custom event selectors are asked for them in one more round,
+/// except `skip` (our own trail, read anyway), so a re-run of a converged
+/// integration makes no extra round trip.
+pub async fn discover(ct: &Client, skip: &str) -> anyhow::Result<Vec<Found>> {
+    let (listed, described) = tokio::try_join!(
+        async {
+            let mut trails = Vec::new();
+            let mut pages = ct.list_trails().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                trails.extend(page.aws("cloudtrail:ListTrails")?.trails().to_vec());
+            }
+            Ok::<_, anyhow::Error>(trails)
+        },
+        async {
+            ct.describe_trails()
+                .include_shadow_trails(true)
+                .send()
+                .await
+                .aws("cloudtrail:DescribeTrails")
+        },
+    )?;
+    let described = described.trail_list();
+    let mut found: Vec<Found> = listed
+        .iter()
+        .map(|t| {
+            let arn = t.trail_arn().unwrap_or_default().to_owned();
+            let details = described.iter().find(|d| d.trail_arn() == Some(arn.as_str()));
+            Found {
+                name: t.name().unwrap_or_default().to_owned(),
+                home_region: t.home_region().unwrap_or_default().to_owned(),
+                multi_region: details.and_then(|d| d.is_multi_region_trail()),
+                organization: details.and_then(|d| d.is_organization_trail()),
+                management_events: details
+                    .and_then(|d| d.has_custom_event_selectors())
+                    .and_then(|custom| (!custom).then_some(true)),
+                bucket: details.and_then(|d| d.s3_bucket_name()).map(str::to_owned),
+                arn,
+            }
+        })
+        .collect();
+    // A shadow trail ListTrails did not name (an organization's trail).
+    for d in described {
+        let arn = d.trail_arn().unwrap_or_default();
+        if !found.iter().any(|f| f.arn == arn) {
+            found.push(Found {
+                name: d.name().unwrap_or_default().to_owned(),
+                arn: arn.to_owned(),
+                home_region: d.home_region().unwrap_or_default().to_owned(),
+                multi_region: d.is_multi_region_trail(),
+                organization: d.is_organization_trail(),
+                management_events: d
+                    .has_custom_event_selectors()
+                    .and_then(|custom| (!custom).then_some(true)),
+                bucket: d.s3_bucket_name().map(str::to_owned),
+            });
+        }
+    }
+    let custom: Vec<usize> = found
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.multi_region == Some(true) && f.management_events.is_none() && f.arn != skip)
+        .map(|(i, _)| i)
+        .collect();
+    // Another trail's selectors may be out of the caller's reach (the
+    // bundled policy reads only trailctl's trails): then they stay unknown.
+    let selectors = futures::future::join_all(custom.iter().map(|&i| {
+        let arn = found[i].arn.clone();
+        async move { ct.get_event_selectors().trail_name(&arn).send().await.ok() }
+    }))
+    .await;
+    for (i, out) in custom.into_iter().zip(selectors) {
+        let Some(out) = out else { continue };
+        let basic = out.event_selectors().iter().any(|s| {
+            s.include_management_events().unwrap_or(true)
+                && s.read_write_type().is_none_or(|t| *t == ReadWriteType::All)
+        });
+        // Advanced selectors: a management-events category counts.
+        let advanced = out.advanced_event_selectors().iter().any(|s| {
+            s.field_selectors().iter().any(|f| {
+                f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management")
+            }) && !s.field_selectors().iter().any(|f| f.field() == "readOnly")
+        });
+        found[i].management_events = Some(basic || advanced);
+    }
+    found.sort_by(|a, b| (&a.home_region, &a.name).cmp(&(&b.home_region, &b.name)));
+    Ok(found)
 }
 
 /// What `GetTrailStatus` says about delivery (times in RFC 3339).
@@ -107,7 +227,11 @@ impl Setting {
     }
 }
 
+/// `setup` lists the account's trails (see [`discover`]).
+pub const DISCOVER_ACTIONS: &[&str] = &["cloudtrail:ListTrails", "cloudtrail:DescribeTrails"];
 pub const READ_ACTIONS: &[&str] = &[
+    "cloudtrail:ListTrails",
+    "cloudtrail:DescribeTrails",
     "cloudtrail:GetTrail",
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
@@ -294,6 +418,7 @@ pub async fn read(ct: &Client, name: &str, arn: &str) -> anyhow::Result<Option<S
             latest_notification_error: non_empty(status.latest_notification_error()),
             start_logging_time: status.start_logging_time().and_then(rfc3339),
         },
+        kms_key: non_empty(trail.kms_key_id()),
         event_selectors: selectors
             .event_selectors()
             .iter()

@@ -144,25 +144,45 @@ fn s3_client(
         aws_sdk_s3::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .force_path_style(path_style)
-            .region(region.map(|r| aws_config::Region::new(r.to_owned())).or(sdk.region().cloned()))
+            .region(
+                region
+                    .map(|r| aws_config::Region::new(r.to_owned()))
+                    .or(sdk.region().cloned()),
+            )
             .build(),
     )
 }
 
-fn sns_client(sdk: &aws_config::SdkConfig, calls: &CallLog, region: Option<&str>) -> aws_sdk_sns::Client {
+fn sns_client(
+    sdk: &aws_config::SdkConfig,
+    calls: &CallLog,
+    region: Option<&str>,
+) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::config::Builder::from(sdk)
             .interceptor(calls.clone())
-            .region(region.map(|r| aws_config::Region::new(r.to_owned())).or(sdk.region().cloned()))
+            .region(
+                region
+                    .map(|r| aws_config::Region::new(r.to_owned()))
+                    .or(sdk.region().cloned()),
+            )
             .build(),
     )
 }
 
-fn sqs_client(sdk: &aws_config::SdkConfig, calls: &CallLog, region: Option<&str>) -> aws_sdk_sqs::Client {
+fn sqs_client(
+    sdk: &aws_config::SdkConfig,
+    calls: &CallLog,
+    region: Option<&str>,
+) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(
         aws_sdk_sqs::config::Builder::from(sdk)
             .interceptor(calls.clone())
-            .region(region.map(|r| aws_config::Region::new(r.to_owned())).or(sdk.region().cloned()))
+            .region(
+                region
+                    .map(|r| aws_config::Region::new(r.to_owned()))
+                    .or(sdk.region().cloned()),
+            )
             .build(),
     )
 }

@@ -61,7 +61,6 @@ pub const REUSED_BUCKET_TAG: &str = "trailctl:existing-bucket";
 pub const REUSED_TOPIC_TAG: &str = "trailctl:existing-topic";
 pub const DELIVERY_REGION_TAG: &str = "trailctl:delivery-region";
 
-
 /// What an organization integration's names depend on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgNames {

@@ -211,11 +211,15 @@ impl TrailRef {
         if let Some(rest) = value.strip_prefix("arn:") {
             let parts: Vec<&str> = rest.splitn(5, ':').collect();
             let [_, service, region, account, resource] = parts.as_slice() else {
-                return Err(bad("not a trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)"));
+                return Err(bad(
+                    "not a trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)",
+                ));
             };
             let name = resource.strip_prefix("trail/").unwrap_or_default();
             if *service != "cloudtrail" || name.is_empty() {
-                return Err(bad("not a trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)"));
+                return Err(bad(
+                    "not a trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)",
+                ));
             }
             Region::parse(region).map_err(|_| bad(&format!("`{region}` is not a region")))?;
             AccountId::parse(what, account)?;
@@ -230,7 +234,9 @@ impl TrailRef {
     pub fn arn(&self, partition: &str, region: &str, account: &str) -> String {
         match self {
             Self::Arn(arn) => arn.clone(),
-            Self::Name(name) => format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"),
+            Self::Name(name) => {
+                format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}")
+            }
         }
     }
 }
@@ -266,7 +272,9 @@ impl TopicArn {
         let bad = |why: &str| InvalidInput::new(format!("{what} `{value}`: {why}"));
         let parts: Vec<&str> = value.split(':').collect();
         let ["arn", _, "sns", region, account, name] = parts.as_slice() else {
-            return Err(bad("not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"));
+            return Err(bad(
+                "not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+            ));
         };
         Region::parse(region).map_err(|_| bad(&format!("`{region}` is not a region")))?;
         AccountId::parse(what, account)?;
@@ -276,7 +284,9 @@ impl TopicArn {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
         {
-            return Err(bad("not a topic name (letters, digits, hyphens and underscores)"));
+            return Err(bad(
+                "not a topic name (letters, digits, hyphens and underscores)",
+            ));
         }
         if name.ends_with(".fifo") {
             return Err(bad("S3 cannot send event notifications to a FIFO topic"));

@@ -77,7 +77,9 @@ pub async fn run_op(clients: &Clients, op: &Op) -> anyhow::Result<()> {
             notification::put(&clients.s3, bucket, config.clone()).await
         }
         Op::SetPolicy { target, text, .. } => match target {
-            PolicyTarget::Bucket(name) => bucket::set_policy(&clients.s3, name, text.as_deref()).await,
+            PolicyTarget::Bucket(name) => {
+                bucket::set_policy(&clients.s3, name, text.as_deref()).await
+            }
             // A topic always has a policy; the plan never asks to remove it.
             PolicyTarget::Topic(arn) => match text {
                 Some(text) => topic::set_policy(&clients.sns, arn, text).await,

@@ -30,7 +30,14 @@ async fn read(
     bucket_name: Option<&BucketName>,
     clients: &Clients,
     printer: &Printer,
-) -> anyhow::Result<(Caller, Names, Inventory, Journal, super::EarlyCheck, Clients)> {
+) -> anyhow::Result<(
+    Caller,
+    Names,
+    Inventory,
+    Journal,
+    super::EarlyCheck,
+    Clients,
+)> {
     let caller = super::caller(clients, printer).await?;
     let mut names = super::names_for(global, clients, &caller, bucket_name);
     let early = super::start_check(global, clients, &caller, &names, &Kind::ALL);

@@ -86,8 +86,8 @@ pub async fn run(
         .as_ref()
         .filter(|r| owned_by(&r.tags, names.integration.as_str()))
         .map(|r| r.tags.clone());
-    let stale = settings.existing.is_empty()
-        && recorded.is_some_and(|tags| names.reuse_recorded(&tags));
+    let stale =
+        settings.existing.is_empty() && recorded.is_some_and(|tags| names.reuse_recorded(&tags));
     let (clients, mut inventory) =
         inventory::follow_reuse(clients, &mut names, inventory, stale).await?;
     let clients = &clients;
@@ -132,7 +132,8 @@ pub async fn run(
         key_prefix: names.log_prefix(),
         topic_arn: names.topic_arn(),
         region: names.region.clone(),
-        bucket_region: (names.delivery_region != names.region).then(|| names.delivery_region.clone()),
+        bucket_region: (names.delivery_region != names.region)
+            .then(|| names.delivery_region.clone()),
         partition: names.partition.clone(),
         account: names.account.clone(),
         org_id: names.org.as_ref().map(|o| o.id.clone()),
@@ -179,7 +180,10 @@ pub async fn run(
 /// The trails already in the account, as listed before the plan.
 fn render_trails(trails: &[trail::Found], names: &Names) -> String {
     let ours = names.trail_arn();
-    let others: Vec<_> = trails.iter().filter(|t| t.arn != ours || names.reused.trail.is_some()).collect();
+    let others: Vec<_> = trails
+        .iter()
+        .filter(|t| t.arn != ours || names.reused.trail.is_some())
+        .collect();
     if others.is_empty() {
         return "Trails in the account: none yet.\n".into();
     }
@@ -207,7 +211,10 @@ fn render_trails(trails: &[trail::Found], names: &Names) -> String {
             t.name,
             t.home_region,
             traits.join(", "),
-            t.bucket.as_deref().map(|b| format!("  → s3://{b}")).unwrap_or_default()
+            t.bucket
+                .as_deref()
+                .map(|b| format!("  → s3://{b}"))
+                .unwrap_or_default()
         ));
     }
     text

@@ -256,9 +256,11 @@ mod tests {
         let foreign = r#"{ "Sid" : "Theirs",  "Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["s3:GetObject"] ,"Resource":"arn:aws:s3:::b/*"}"#;
         let unnamed = r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#;
         let stale = r#"{"Sid":"TrailctlOld","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}"#;
-        let current =
-            format!(r#"{{"Id":"P1","Version":"2012-10-17","Statement":[{foreign},{stale},{unnamed}]}}"#);
-        let ours = [json!({"Sid": "TrailctlNew", "Effect": "Allow", "Action": "a:b", "Resource": "*"})];
+        let current = format!(
+            r#"{{"Id":"P1","Version":"2012-10-17","Statement":[{foreign},{stale},{unnamed}]}}"#
+        );
+        let ours =
+            [json!({"Sid": "TrailctlNew", "Effect": "Allow", "Action": "a:b", "Resource": "*"})];
         let merged = merge_ours(Some(&current), &ours).unwrap().unwrap();
         assert!(merged.contains(foreign), "{merged}");
         assert!(merged.contains(unnamed), "{merged}");
@@ -275,7 +277,9 @@ mod tests {
         let only_ours = format!(r#"{{"Version":"2012-10-17","Statement":{stale}}}"#);
         assert_eq!(merge_ours(Some(&only_ours), &[]).unwrap(), None);
         let fresh = merge_ours(None, &ours).unwrap().unwrap();
-        assert!(has_ours(serde_json::from_str::<Value>(&fresh).ok().as_ref()));
+        assert!(has_ours(
+            serde_json::from_str::<Value>(&fresh).ok().as_ref()
+        ));
         assert!(merge_ours(Some("not json"), &ours).is_err());
     }
 

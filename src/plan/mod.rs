@@ -661,9 +661,10 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
             ])
         }
     };
+    // A reused bucket is kept as it is, and usable.
     let bucket_usable = matches!(
         bucket_step.action,
-        Action::Create | Action::Update | Action::NoChange
+        Action::Create | Action::Update | Action::NoChange | Action::Keep
     );
     steps.push(bucket_step);
 
@@ -676,14 +677,14 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         reuse::topic_step(names, desired, inventory)
     } else {
         build_step(
-        Kind::Topic,
-        &names.topic(),
-        inventory
-            .topic
-            .as_ref()
-            .map(|s| (&s.tags, topic::diff(&topic_spec, s, integration))),
-        adopted.contains(&Kind::Topic),
-        integration,
+            Kind::Topic,
+            &names.topic(),
+            inventory
+                .topic
+                .as_ref()
+                .map(|s| (&s.tags, topic::diff(&topic_spec, s, integration))),
+            adopted.contains(&Kind::Topic),
+            integration,
             || Op::CreateTopic(topic_spec.clone()),
             |settings| Op::UpdateTopic(topic_spec.clone(), dedup(settings)),
         )
@@ -1117,7 +1118,10 @@ fn delivery_steps(
     // Subscriptions: ours are those whose endpoint is our queue or function.
     let topic_ok = steps.iter().any(|s| {
         s.kind == Kind::Topic
-            && matches!(s.action, Action::Create | Action::Update | Action::NoChange)
+            && matches!(
+                s.action,
+                Action::Create | Action::Update | Action::NoChange | Action::Keep
+            )
     });
     for spec in &desired.subscriptions {
         let present = inventory
@@ -1300,7 +1304,10 @@ pub fn delete(names: &Names, inventory: &Inventory, delete_logs: bool, adopted: 
     let mut steps = Vec::new();
 
     if names.reused.trail.is_some() {
-        steps.push(tear(Kind::Trail, &names.trail(), Action::Keep).with_note("reused: trailctl never deletes it"));
+        steps.push(
+            tear(Kind::Trail, &names.trail(), Action::Keep)
+                .with_note("reused: trailctl never deletes it"),
+        );
     } else if let Some(state) = &inventory.trail {
         steps.push(delete_if_owned(
             Kind::Trail,

@@ -21,7 +21,10 @@ pub const MAX_TRAILS_PER_REGION: usize = 5;
 
 /// The statements of a policy document.
 fn statements(document: &Value) -> Vec<Value> {
-    document["Statement"].as_array().cloned().unwrap_or_default()
+    document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A reused bucket: only our statements in its policy are written; its
@@ -93,7 +96,9 @@ fn weak_bucket_settings(name: &str, state: &bucket::State) -> Vec<String> {
         weak.push("no default encryption".into());
     }
     if state.versioning.as_deref() != Some("Enabled") {
-        weak.push("versioning is off: a deleted or overwritten log file cannot be recovered".into());
+        weak.push(
+            "versioning is off: a deleted or overwritten log file cannot be recovered".into(),
+        );
     }
     let denies_plain_http = state
         .policy_text
@@ -112,9 +117,15 @@ fn weak_bucket_settings(name: &str, state: &bucket::State) -> Vec<String> {
 pub fn topic_step(names: &Names, desired: &Desired, inventory: &Inventory) -> Step {
     let step = |action| Step::new(Kind::Topic, &names.topic(), action, Direction::Build);
     let Some(state) = &inventory.topic else {
-        return step(Action::Conflict).with_note("there is no such topic in this account (--existing-topic)");
+        return step(Action::Conflict)
+            .with_note("there is no such topic in this account (--existing-topic)");
     };
-    let topic_region = names.topic_arn().split(':').nth(3).unwrap_or_default().to_owned();
+    let topic_region = names
+        .topic_arn()
+        .split(':')
+        .nth(3)
+        .unwrap_or_default()
+        .to_owned();
     if topic_region != names.delivery_region {
         return step(Action::Conflict).with_note(format!(
             "S3 only notifies a topic in the bucket's own region {}; this topic is in {topic_region}",
@@ -125,8 +136,9 @@ pub fn topic_step(names: &Names, desired: &Desired, inventory: &Inventory) -> St
     if topic::lets_s3_publish(state.policy.as_ref(), &names.bucket_arn())
         && !policy::has_ours(state.policy.as_ref())
     {
-        return step(Action::Keep)
-            .with_note(format!("{reused_note}; its policy already lets S3 publish for the bucket"));
+        return step(Action::Keep).with_note(format!(
+            "{reused_note}; its policy already lets S3 publish for the bucket"
+        ));
     }
     let changes = policy::statement_changes(
         "topic policy",
@@ -173,8 +185,9 @@ pub fn trail_step(
                 .with_note("--org needs an organization trail, and this one is not")
         }
         (false, true) => {
-            return step(Action::Conflict)
-                .with_note("an organization trail: add --org (its files are under AWSLogs/<org-id>/)")
+            return step(Action::Conflict).with_note(
+                "an organization trail: add --org (its files are under AWSLogs/<org-id>/)",
+            )
         }
         _ => {}
     }
@@ -183,7 +196,9 @@ pub fn trail_step(
         weak.push("single-region: events of other regions are not logged".to_owned());
     }
     if !state.log_file_validation {
-        weak.push("log file validation is off: a changed or deleted log file cannot be detected".into());
+        weak.push(
+            "log file validation is off: a changed or deleted log file cannot be detected".into(),
+        );
     }
     if !state.global_service_events {
         weak.push("global service events (IAM, STS) are not logged".into());
@@ -201,10 +216,12 @@ pub fn trail_step(
         }
         _ => {}
     }
-    warnings.extend(
-        weak.into_iter()
-            .map(|w| format!("reused trail {}: {w} (trailctl leaves it as it is)", names.trail())),
-    );
+    warnings.extend(weak.into_iter().map(|w| {
+        format!(
+            "reused trail {}: {w} (trailctl leaves it as it is)",
+            names.trail()
+        )
+    }));
     step(Action::Keep).with_note(format!(
         "reused: trailctl does not change it; its files are under s3://{}/{}",
         names.bucket,
@@ -252,7 +269,12 @@ pub fn discovery_checks(
 
 /// `delete` of a reused bucket or topic: take our statements out of its
 /// policy and keep it.
-pub fn teardown_step(kind: Kind, name: &str, target: PolicyTarget, state_policy: (Option<&Value>, Option<&String>)) -> Step {
+pub fn teardown_step(
+    kind: Kind,
+    name: &str,
+    target: PolicyTarget,
+    state_policy: (Option<&Value>, Option<&String>),
+) -> Step {
     let (document, text) = state_policy;
     let step = |action| Step::new(kind, name, action, Direction::TearDown);
     let kept = "reused: trailctl never deletes it";

@@ -68,7 +68,9 @@ pub enum Observed {
     /// The name exists but this account cannot read it (another account owns it).
     Inaccessible(String),
     /// In another region than the client's: read it again there.
-    Moved { region: String },
+    Moved {
+        region: String,
+    },
 }
 
 impl Observed {

@@ -176,43 +176,117 @@ pub async fn set_policy(sns: &Client, arn: &str, text: &str) -> anyhow::Result<(
         .aws(format!("sns:SetTopicAttributes Policy on {arn}"))
 }
 
-/// Does the policy already let S3 publish for `bucket_arn`? A statement of
-/// ours, or an Allow for `s3.amazonaws.com` (or everyone) of `sns:Publish`
-/// whose source-ARN condition, if any, matches the bucket. Then trailctl
-/// adds nothing to a reused topic's policy.
+/// Does the policy already let S3 publish for `bucket_arn`? An Allow of
+/// `sns:Publish` to the `s3.amazonaws.com` service (or to everyone, but
+/// then only under a source-ARN condition naming the bucket), with no
+/// condition but on the source ARN (matching the bucket) and the source
+/// account. Then trailctl adds nothing to a reused topic's policy. A
+/// topic's default policy (any principal of the owner account, under
+/// `AWS:SourceOwner`) does not let S3 publish.
 pub fn lets_s3_publish(document: Option<&Value>, bucket_arn: &str) -> bool {
     let Some(document) = document else {
         return false;
     };
     let normal = policy::normalize(document);
     let listed = |v: &Value, wanted: &[&str]| {
-        v.as_array()
-            .is_some_and(|l| l.iter().any(|x| x.as_str().is_some_and(|x| wanted.contains(&x))))
+        v.as_array().is_some_and(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .any(|x| wanted.iter().any(|w| w.eq_ignore_ascii_case(x)))
+        })
     };
-    normal["Statement"].as_array().into_iter().flatten().any(|s| {
-        let principal = &s["Principal"];
-        let principal_ok = principal == "*"
-            || listed(&principal["Service"], &["s3.amazonaws.com"])
-            || listed(&principal["AWS"], &["*"]);
-        let source_ok = s["Condition"].as_object().is_none_or(|ops| {
-            ops.values().all(|keys| {
-                keys.as_object().is_none_or(|keys| {
-                    keys.iter().all(|(key, values)| {
-                        key.to_ascii_lowercase() != "aws:sourcearn"
-                            || values.as_array().is_some_and(|l| {
-                                l.iter()
-                                    .filter_map(Value::as_str)
-                                    .any(|p| crate::iam::eval::wildcard_match(p, bucket_arn, false))
+    normal["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| {
+            let principal = &s["Principal"];
+            let to_s3 = listed(&principal["Service"], &["s3.amazonaws.com"]);
+            let to_anyone = principal == "*" || listed(&principal["AWS"], &["*"]);
+            let mut names_bucket = false;
+            let conditions_ok = s["Condition"].as_object().is_none_or(|operators| {
+                operators.values().all(|keys| {
+                    keys.as_object().is_some_and(|keys| {
+                        keys.iter()
+                            .all(|(key, values)| match key.to_ascii_lowercase().as_str() {
+                                "aws:sourcearn" => {
+                                    names_bucket = values.as_array().is_some_and(|l| {
+                                        l.iter().filter_map(Value::as_str).any(|p| {
+                                            crate::iam::eval::wildcard_match(p, bucket_arn, false)
+                                        })
+                                    });
+                                    names_bucket
+                                }
+                                "aws:sourceaccount" => true,
+                                _ => false,
                             })
                     })
                 })
-            })
-        });
-        s["Effect"] == "Allow"
-            && principal_ok
-            && listed(&s["Action"], &["sns:Publish", "SNS:Publish", "sns:*", "*"])
-            && source_ok
-    })
+            });
+            s["Effect"] == "Allow"
+                && listed(&s["Action"], &["sns:Publish", "sns:*", "*"])
+                && conditions_ok
+                && (to_s3 || (to_anyone && names_bucket))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn which_topic_policies_already_let_s3_publish_for_the_bucket() {
+        let bucket = "arn:aws:s3:::corp-logs";
+        let statement = |principal: Value, condition: Value| {
+            json!({"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "SNS:Publish",
+                "Resource": "arn:aws:sns:us-east-1:123456789012:t", "Condition": condition}]})
+        };
+        let s3 = json!({"Service": "s3.amazonaws.com"});
+        let cases = [
+            (
+                statement(
+                    s3.clone(),
+                    json!({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::corp-*"}}),
+                ),
+                true,
+            ),
+            (
+                statement(
+                    s3.clone(),
+                    json!({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::other"}}),
+                ),
+                false,
+            ),
+            (
+                statement(
+                    s3.clone(),
+                    json!({"StringEquals": {"aws:SourceAccount": "123456789012"}}),
+                ),
+                true,
+            ),
+            (
+                statement(
+                    json!({"AWS": "*"}),
+                    json!({"StringEquals": {"AWS:SourceOwner": "123456789012"}}),
+                ),
+                false,
+            ),
+            (
+                statement(
+                    json!({"AWS": "*"}),
+                    json!({"ArnEquals": {"aws:SourceArn": bucket}}),
+                ),
+                true,
+            ),
+            (statement(json!({"AWS": "*"}), json!({})), false),
+            (json!({"Statement": []}), false),
+        ];
+        for (i, (document, lets)) in cases.iter().enumerate() {
+            assert_eq!(lets_s3_publish(Some(document), bucket), *lets, "case {i}");
+        }
+        assert!(!lets_s3_publish(None, bucket));
+    }
 }
 
 pub async fn tag(sns: &Client, arn: &str, tags: &Tags) -> anyhow::Result<()> {

@@ -104,7 +104,9 @@ pub async fn discover(ct: &Client, skip: &str) -> anyhow::Result<Vec<Found>> {
         .iter()
         .map(|t| {
             let arn = t.trail_arn().unwrap_or_default().to_owned();
-            let details = described.iter().find(|d| d.trail_arn() == Some(arn.as_str()));
+            let details = described
+                .iter()
+                .find(|d| d.trail_arn() == Some(arn.as_str()));
             Found {
                 name: t.name().unwrap_or_default().to_owned(),
                 home_region: t.home_region().unwrap_or_default().to_owned(),
@@ -138,7 +140,9 @@ pub async fn discover(ct: &Client, skip: &str) -> anyhow::Result<Vec<Found>> {
     let custom: Vec<usize> = found
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.multi_region == Some(true) && f.management_events.is_none() && f.arn != skip)
+        .filter(|(_, f)| {
+            f.multi_region == Some(true) && f.management_events.is_none() && f.arn != skip
+        })
         .map(|(i, _)| i)
         .collect();
     // Another trail's selectors may be out of the caller's reach (the

@@ -162,6 +162,11 @@ impl Emulator {
     pub async fn clients(&self) -> Clients {
         Clients::new(&self.url, &self.admin.id, &self.admin.secret).await
     }
+
+    /// SDK clients on the emulator in another region than the home region.
+    pub async fn clients_in(&self, region: &str) -> Clients {
+        Clients::new_in(&self.url, &self.admin.id, &self.admin.secret, region).await
+    }
 }
 
 /// Create the user on a thread of its own, so that both plain and async
@@ -207,9 +212,13 @@ fn create_user(url: &str, name: &str, policy: serde_json::Value) -> Keys {
 
 impl Clients {
     pub async fn new(url: &str, key_id: &str, secret: &str) -> Self {
+        Self::new_in(url, key_id, secret, REGION).await
+    }
+
+    pub async fn new_in(url: &str, key_id: &str, secret: &str, region: &str) -> Self {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(https_client())
-            .region(aws_config::Region::new(REGION))
+            .region(aws_config::Region::new(region.to_owned()))
             .endpoint_url(url)
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
                 key_id, secret, None, None, "tests",

@@ -706,7 +706,10 @@ fn decrypt_statement(names: &Names, keys: &[String]) -> Value {
         "Sid": "TrailctlDecryptLogObjects",
         "Effect": "Allow",
         "Action": "kms:Decrypt",
-        "Resource": keys,
+        "Resource": match keys {
+            [one] => json!(one),
+            many => json!(many),
+        },
         "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", names.delivery_region)}}
     })
 }

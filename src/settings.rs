@@ -875,6 +875,102 @@ mod tests {
     use super::*;
 
     #[test]
+    fn existing_resource_options() {
+        use clap::Parser;
+        let setup = |extra: &[&str]| {
+            let mut args = vec!["trailctl", "setup", "--collector-account", "111122223333"];
+            args.extend_from_slice(extra);
+            from_cli(Cli::try_parse_from(args).expect("clap accepts it")).map(|s| match s.command {
+                CommandSettings::Setup(setup) => setup.existing,
+                _ => unreachable!(),
+            })
+        };
+        let trail_arn = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/org-trail";
+        let topic_arn = "arn:aws:sns:eu-west-1:123456789012:alerts";
+        let ok: [(&[&str], Existing); 4] = [
+            (&[], Existing::default()),
+            (
+                &["--existing-trail", "Corp_Trail.1"],
+                Existing {
+                    trail: Some(TrailRef::Name("Corp_Trail.1".into())),
+                    ..Default::default()
+                },
+            ),
+            (
+                &["--existing-trail", trail_arn, "--existing-topic", topic_arn],
+                Existing {
+                    trail: Some(TrailRef::Arn(trail_arn.into())),
+                    topic: Some(TopicArn::parse("t", topic_arn).unwrap()),
+                    ..Default::default()
+                },
+            ),
+            (
+                &["--existing-bucket", "corp-logs", "--delivery", "sqs"],
+                Existing {
+                    bucket: Some(BucketName::parse("b", "corp-logs").unwrap()),
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (args, want) in ok {
+            assert_eq!(setup(args).unwrap(), want, "{args:?}");
+        }
+        let refused: [(&[&str], &str); 12] = [
+            (&["--existing-trail", "ab"], "3 to 128 characters"),
+            (&["--existing-trail=-trail"], "begins and ends"),
+            (&["--existing-trail", "my trail"], "only letters"),
+            (
+                &["--existing-trail", "arn:aws:s3:::bucket"],
+                "not a trail ARN",
+            ),
+            (
+                &[
+                    "--existing-trail",
+                    "arn:aws:cloudtrail:eu-west-1:12345:trail/t1",
+                ],
+                "12 digits",
+            ),
+            (
+                &["--existing-bucket", "Corp_Logs"],
+                "not a valid S3 bucket name",
+            ),
+            (&["--existing-topic", "corp-alerts"], "not an SNS topic ARN"),
+            (
+                &[
+                    "--existing-topic",
+                    "arn:aws:sns:eu-west-1:123456789012:q.fifo",
+                ],
+                "FIFO",
+            ),
+            (
+                &["--existing-trail", "t12", "--existing-bucket", "corp-logs"],
+                "already names its bucket",
+            ),
+            (
+                &[
+                    "--existing-bucket",
+                    "corp-logs",
+                    "--bucket-name",
+                    "other-logs",
+                ],
+                "leave out --bucket-name",
+            ),
+            (
+                &["--existing-bucket", "corp-logs", "--retention-days", "30"],
+                "lifecycle",
+            ),
+            (
+                &["--existing-trail", "t12", "--write-only"],
+                "--write-only changes the trail",
+            ),
+        ];
+        for (args, why) in refused {
+            let error = setup(args).expect_err(why).to_string();
+            assert!(error.contains(why), "{args:?}: {error}");
+        }
+    }
+
+    #[test]
     fn delivery_options() {
         use cli::DeliveryMode::{Https, Sqs};
         let url = Some("https://collector.example.com/in");

@@ -1044,3 +1044,220 @@ fn an_organization_trail_waits_for_trusted_access_and_a_member_is_refused() {
         .unwrap()
         .contains("management account 123456789012 of o-abcdefghij"));
 }
+
+/// An integration that reuses a trail (and so its bucket), or a bucket.
+fn reusing(trail: bool) -> Names {
+    let mut n = names();
+    n.reused = crate::desired::Reused {
+        trail: trail.then(|| "arn:aws:cloudtrail:us-east-1:123456789012:trail/corp-trail".into()),
+        bucket: true,
+        topic: None,
+    };
+    n.bucket = "corp-logs".into();
+    n.key_prefix = trail.then(|| "corp".into());
+    n
+}
+
+const FOREIGN: &str = r#"{"Sid":"Corp", "Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::corp-logs/*"}"#;
+
+/// The account as another tool left it: the bucket (and trail) not ours,
+/// the bucket's policy only [`FOREIGN`].
+fn foreign_inventory(n: &Names) -> (Desired, Inventory) {
+    let d = desired(n, &settings(), "ext".into());
+    let mut inv = converged(&d);
+    let text = format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#);
+    let state = bucket_state(&mut inv);
+    state.tags = vec![];
+    state.versioning = None;
+    state.policy = crate::iam::policy::parse(&text);
+    state.policy_text = Some(text);
+    inv.trail.as_mut().unwrap().tags = vec![];
+    (d, inv)
+}
+
+fn ops_of(plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter_map(|s| s.op.as_ref())
+        .map(|op| {
+            format!("{op:?}")
+                .split(['(', ' '])
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_reused_trail_is_kept_as_it_is_and_its_weak_settings_are_warnings() {
+    let n = reusing(true);
+    let (d, mut inv) = foreign_inventory(&n);
+    let trail = inv.trail.as_mut().unwrap();
+    trail.multi_region = false;
+    trail.log_file_validation = false;
+    let plan = setup(&n, &d, &inv, &[]);
+    let step = |kind| plan.steps.iter().find(|s| s.kind == kind).unwrap();
+    assert_eq!(
+        (step(Kind::Trail).action, step(Kind::Trail).name.as_str()),
+        (Action::Keep, "corp-trail")
+    );
+    // A reused trail writes already: no statement of ours in its bucket.
+    assert_eq!(step(Kind::Bucket).action, Action::Keep);
+    assert!(!ops_of(&plan)
+        .iter()
+        .any(|o| o.contains("Trail") || o == "SetPolicy"));
+    assert_eq!(
+        d.notification.entries[0].prefix,
+        "corp/AWSLogs/123456789012/CloudTrail/"
+    );
+    for warning in [
+        "single-region",
+        "log file validation is off",
+        "versioning is off",
+        "does not deny requests without TLS",
+    ] {
+        assert!(
+            plan.warnings.iter().any(|w| w.contains(warning)),
+            "{warning}: {:?}",
+            plan.warnings
+        );
+    }
+    // The reuse is recorded on the collector role.
+    assert!(d.role.tags.contains(&(
+        "trailctl:existing-trail".into(),
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/corp-trail".into()
+    )));
+    // An organization mismatch is a conflict, not a change.
+    inv.trail.as_mut().unwrap().organization = true;
+    assert_eq!(
+        setup(&n, &d, &inv, &[]).conflicts().next().unwrap().kind,
+        Kind::Trail
+    );
+    // A missing reused trail too.
+    inv.trail = None;
+    let plan = setup(&n, &d, &inv, &[]);
+    assert!(plan.conflicts().any(|s| s.kind == Kind::Trail));
+}
+
+#[test]
+fn a_reused_bucket_gets_only_our_statements_merged_and_converges() {
+    let n = reusing(false);
+    let (d, mut inv) = foreign_inventory(&n);
+    let plan = setup(&n, &d, &inv, &[]);
+    let bucket = plan.steps.iter().find(|s| s.kind == Kind::Bucket).unwrap();
+    assert_eq!(bucket.action, Action::Update);
+    let Some(Op::SetPolicy {
+        target: PolicyTarget::Bucket(name),
+        text: Some(text),
+        previous,
+    }) = &bucket.op
+    else {
+        panic!("{:?}", bucket.op)
+    };
+    assert_eq!(name, "corp-logs");
+    assert!(text.contains(FOREIGN), "{text}");
+    assert!(previous.as_deref().unwrap().contains(FOREIGN));
+    // Only the CloudTrail statements: no Deny added to a shared bucket.
+    let written: serde_json::Value = serde_json::from_str(text).unwrap();
+    let sids: Vec<_> = written["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        sids,
+        [
+            "Corp",
+            "TrailctlCloudTrailAclCheck",
+            "TrailctlCloudTrailWrite"
+        ]
+    );
+    // Its undo writes back the policy it found, exactly.
+    let Some(Op::SetPolicy { text: undone, .. }) = bucket.op.as_ref().unwrap().undo() else {
+        unreachable!()
+    };
+    assert_eq!(undone, *previous);
+    // Nothing else of the bucket is touched (versioning off stays off).
+    assert_eq!(
+        ops_of(&plan)
+            .iter()
+            .filter(|o| o.contains("Bucket"))
+            .count(),
+        0
+    );
+
+    // Written, it converges.
+    let state = bucket_state(&mut inv);
+    state.policy = Some(written);
+    state.policy_text = Some(text.clone());
+    let again = setup(&n, &d, &inv, &[]);
+    assert!(again.is_empty(), "{:?}", ops_of(&again));
+
+    // delete takes out only our statements and keeps the bucket.
+    let teardown = delete(&n, &inv, true, &[]);
+    let bucket = teardown
+        .steps
+        .iter()
+        .find(|s| s.kind == Kind::Bucket)
+        .unwrap();
+    assert_eq!(bucket.action, Action::Update);
+    let Some(Op::SetPolicy {
+        text: Some(left), ..
+    }) = &bucket.op
+    else {
+        panic!("{:?}", bucket.op)
+    };
+    assert_eq!(
+        left,
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#)
+    );
+    assert!(!ops_of(&teardown).contains(&"DeleteBucket".to_owned()));
+}
+
+#[test]
+fn a_full_home_region_refuses_a_new_trail_and_a_covering_trail_is_a_warning() {
+    let n = names();
+    let d = desired(&n, &settings(), "ext".into());
+    let mut inv = converged(&d);
+    inv.trail = None;
+    let found = |name: &str, region: &str, multi: bool| crate::resources::trail::Found {
+        name: name.into(),
+        arn: format!("arn:aws:cloudtrail:{region}:123456789012:trail/{name}"),
+        home_region: region.into(),
+        multi_region: Some(multi),
+        organization: Some(false),
+        management_events: Some(true),
+        bucket: Some("b".into()),
+    };
+    // Four here, a single-region one elsewhere: a fifth may be created.
+    inv.trails = (1..=4)
+        .map(|i| found(&format!("t{i}"), "us-east-1", false))
+        .chain([found("eu", "eu-west-1", false)])
+        .collect();
+    let plan = setup(&n, &d, &inv, &[]);
+    let trail = plan.steps.iter().find(|s| s.kind == Kind::Trail).unwrap();
+    assert_eq!(trail.action, Action::Create);
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    // A multi-region trail of another region counts here too: then the
+    // region is full, and that trail covers the account.
+    inv.trails.push(found("everywhere", "eu-west-1", true));
+    let plan = setup(&n, &d, &inv, &[]);
+    let trail = plan.steps.iter().find(|s| s.kind == Kind::Trail).unwrap();
+    assert_eq!(trail.action, Action::Conflict);
+    assert!(trail.op.is_none());
+    assert!(trail
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("already has 5 trails"));
+    assert_eq!(plan.warnings.len(), 1);
+    assert!(plan.warnings[0]
+        .contains("--existing-trail arn:aws:cloudtrail:eu-west-1:123456789012:trail/everywhere"));
+    // Our own trail in place: no refusal (it is one of the five).
+    inv.trail = converged(&d).trail;
+    inv.trails
+        .push(found("trailctl-default", "us-east-1", true));
+    assert!(setup(&n, &d, &inv, &[]).conflicts().next().is_none());
+}

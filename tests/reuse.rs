@@ -618,3 +618,89 @@ async fn an_existing_topic_gets_our_subscription_and_statement_and_keeps_its_own
         .unwrap();
     assert!(subs.subscriptions().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kms_encrypted_reused_bucket_lets_the_collector_decrypt_and_explains_the_key_policy() {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let emu = Emulator::start();
+    let aws = emu.clients().await;
+    corp_bucket(&emu, REGION, ("exports/", ".csv")).await;
+    // A bare key ID, as S3 may hold it: the role needs its ARN.
+    aws.s3
+        .put_bucket_encryption()
+        .bucket(CORP_BUCKET)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id("1234abcd-12ab-34cd-56ef-1234567890ab")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    let out = emu
+        .trailctl()
+        .args(setup_args(&["--existing-bucket", CORP_BUCKET]))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("encrypted with the KMS key {key}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("trailctl does not change key policies"),
+        "{stderr}"
+    );
+    let inline = aws
+        .iam
+        .get_role_policy()
+        .role_name("trailctl-default")
+        .policy_name("trailctl-read-logs")
+        .send()
+        .await
+        .unwrap();
+    let document = percent_encoding::percent_decode_str(inline.policy_document())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    let policy: Value = serde_json::from_str(&document).unwrap();
+    let decrypt = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "TrailctlDecryptLogObjects")
+        .expect("a decrypt statement");
+    assert_eq!(decrypt["Resource"], key);
+    // The bucket's encryption is left as it was.
+    let enc = aws
+        .s3
+        .get_bucket_encryption()
+        .bucket(CORP_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .kms_master_key_id(),
+        Some("1234abcd-12ab-34cd-56ef-1234567890ab")
+    );
+}

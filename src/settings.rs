@@ -35,7 +35,7 @@ pub struct Global {
 
 #[derive(Debug, Clone)]
 pub enum CommandSettings {
-    Setup(SetupSettings),
+    Setup(Box<SetupSettings>),
     Delete(DeleteSettings),
     Policy(PolicySettings),
     Check(CheckSettings),
@@ -223,10 +223,10 @@ impl TrailRef {
             }
             Region::parse(region).map_err(|_| bad(&format!("`{region}` is not a region")))?;
             AccountId::parse(what, account)?;
-            trail_name_rules(name).map_err(|why| bad(why))?;
+            trail_name_rules(name).map_err(&bad)?;
             return Ok(Self::Arn(value.to_owned()));
         }
-        trail_name_rules(value).map_err(|why| bad(why))?;
+        trail_name_rules(value).map_err(bad)?;
         Ok(Self::Name(value.to_owned()))
     }
 
@@ -603,7 +603,7 @@ pub fn from_cli(cli: Cli) -> Result<Settings, InvalidInput> {
         verbose: g.verbose,
     };
     let command = match cli.command {
-        Command::Setup(a) => CommandSettings::Setup(setup_settings(a)?),
+        Command::Setup(a) => CommandSettings::Setup(Box::new(setup_settings(a)?)),
         Command::Delete(a) => CommandSettings::Delete(DeleteSettings {
             delete_logs: a.delete_logs,
             bucket_name: a

@@ -115,7 +115,7 @@ fn weak_bucket_settings(name: &str, state: &bucket::State) -> Vec<String> {
 /// A reused topic: subscriptions are added elsewhere; its policy gets our
 /// statement only when it does not already let S3 publish for the bucket.
 pub fn topic_step(names: &Names, desired: &Desired, inventory: &Inventory) -> Step {
-    let step = |action| Step::new(Kind::Topic, &names.topic(), action, Direction::Build);
+    let step = |action| Step::new(Kind::Topic, names.topic(), action, Direction::Build);
     let Some(state) = &inventory.topic else {
         return step(Action::Conflict)
             .with_note("there is no such topic in this account (--existing-topic)");
@@ -172,7 +172,7 @@ pub fn trail_step(
     inventory: &Inventory,
     warnings: &mut Vec<String>,
 ) -> Step {
-    let step = |action| Step::new(Kind::Trail, &names.trail(), action, Direction::Build);
+    let step = |action| Step::new(Kind::Trail, names.trail(), action, Direction::Build);
     let Some(state) = &inventory.trail else {
         return step(Action::Conflict).with_note(format!(
             "there is no trail {} (ListTrails lists this account's trails)",

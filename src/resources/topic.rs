@@ -230,6 +230,35 @@ pub fn lets_s3_publish(document: Option<&Value>, bucket_arn: &str) -> bool {
         })
 }
 
+pub async fn tag(sns: &Client, arn: &str, tags: &Tags) -> anyhow::Result<()> {
+    sns.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(sns_tags(tags)?))
+        .send()
+        .await
+        .aws(format!("sns:TagResource {arn}"))?;
+    Ok(())
+}
+
+pub async fn untag(sns: &Client, arn: &str, keys: &[String]) -> anyhow::Result<()> {
+    sns.untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send()
+        .await
+        .aws(format!("sns:UntagResource {arn}"))?;
+    Ok(())
+}
+
+/// Delete the topic (its subscriptions go with it). A missing topic is success.
+pub async fn delete(sns: &Client, arn: &str) -> anyhow::Result<()> {
+    match sns.delete_topic().topic_arn(arn).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("NotFound") => Ok(()),
+        Err(e) => Err(crate::aws::aws_error(format!("sns:DeleteTopic {arn}"), e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,34 +315,5 @@ mod tests {
             assert_eq!(lets_s3_publish(Some(document), bucket), *lets, "case {i}");
         }
         assert!(!lets_s3_publish(None, bucket));
-    }
-}
-
-pub async fn tag(sns: &Client, arn: &str, tags: &Tags) -> anyhow::Result<()> {
-    sns.tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(sns_tags(tags)?))
-        .send()
-        .await
-        .aws(format!("sns:TagResource {arn}"))?;
-    Ok(())
-}
-
-pub async fn untag(sns: &Client, arn: &str, keys: &[String]) -> anyhow::Result<()> {
-    sns.untag_resource()
-        .resource_arn(arn)
-        .set_tag_keys(Some(keys.to_vec()))
-        .send()
-        .await
-        .aws(format!("sns:UntagResource {arn}"))?;
-    Ok(())
-}
-
-/// Delete the topic (its subscriptions go with it). A missing topic is success.
-pub async fn delete(sns: &Client, arn: &str) -> anyhow::Result<()> {
-    match sns.delete_topic().topic_arn(arn).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if error_code(&e) == Some("NotFound") => Ok(()),
-        Err(e) => Err(crate::aws::aws_error(format!("sns:DeleteTopic {arn}"), e)),
     }
 }

@@ -390,6 +390,17 @@ async fn an_existing_multi_region_trail_is_recommended_then_reused_without_any_c
     .await;
     assert_eq!(delivered_keys(&aws.sqs, &url).await, [ours]);
 
+    // status reads the reused trail and bucket where they are.
+    let out = emu
+        .trailctl()
+        .args(["--output", "json", "status"])
+        .output()
+        .unwrap();
+    let report = json_stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["bucket"], "corp-trail-logs");
+    assert_eq!(report["verdict"], "active", "{report:#}");
+
     // A re-run without the flag keeps the reuse; delete keeps the trail.
     let out = emu
         .trailctl()

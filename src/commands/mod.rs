@@ -222,8 +222,17 @@ fn refuse_conflicts(plan: &Plan) -> anyhow::Result<()> {
 /// selects what it needs from it.
 pub struct EarlyCheck {
     task: Option<tokio::task::JoinHandle<Result<preflight::Report, preflight::CannotRead>>>,
-    /// The bucket it checked; a plan for another one is checked afresh.
-    bucket: String,
+    /// The resources it checked (bucket, delivery region, what is
+    /// reused); a plan for others is checked afresh.
+    resources: String,
+}
+
+/// What an early check's resource ARNs depend on besides the integration.
+fn checked_resources(names: &Names) -> String {
+    format!(
+        "{} {} {:?}",
+        names.bucket, names.delivery_region, names.reused
+    )
 }
 
 /// `kinds`: what the command may change (reads of every kind are included).
@@ -241,7 +250,7 @@ fn start_check(
     });
     EarlyCheck {
         task,
-        bucket: names.bucket.clone(),
+        resources: checked_resources(names),
     }
 }
 
@@ -271,7 +280,7 @@ async fn preflight(
     }
     let needed = preflight::for_plan_and(plan, names, after);
     let narrowed = match early.task {
-        Some(task) if early.bucket == names.bucket => task.await??.subset(&needed),
+        Some(task) if early.resources == checked_resources(names) => task.await??.subset(&needed),
         Some(task) => {
             task.abort();
             None

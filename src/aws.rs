@@ -58,6 +58,17 @@ pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient 
         .build_https()
 }
 
+/// One service's client from the shared configuration, with the call log.
+macro_rules! client {
+    ($service:ident, $sdk:expr, $calls:expr) => {
+        $service::Client::from_conf(
+            $service::config::Builder::from($sdk)
+                .interceptor($calls.clone())
+                .build(),
+        )
+    };
+}
+
 /// Load the AWS configuration and build the clients. Makes no API call.
 pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -89,44 +100,16 @@ pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
             || u.host_str() == Some("localhost")
     });
     Ok(Clients {
-        sts: aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
-        s3: s3_client(&sdk, &calls, path_style, None),
-        sns: sns_client(&sdk, &calls, None),
-        iam: aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
-        cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
-            aws_sdk_cloudtrail::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
-        sqs: sqs_client(&sdk, &calls, None),
-        lambda: aws_sdk_lambda::Client::from_conf(
-            aws_sdk_lambda::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
-        logs: aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
-        ssm: aws_sdk_ssm::Client::from_conf(
-            aws_sdk_ssm::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
-        organizations: aws_sdk_organizations::Client::from_conf(
-            aws_sdk_organizations::config::Builder::from(&sdk)
-                .interceptor(calls.clone())
-                .build(),
-        ),
+        sts: client!(aws_sdk_sts, &sdk, calls),
+        s3: s3_client(&sdk, &calls, path_style),
+        sns: client!(aws_sdk_sns, &sdk, calls),
+        iam: client!(aws_sdk_iam, &sdk, calls),
+        cloudtrail: client!(aws_sdk_cloudtrail, &sdk, calls),
+        sqs: client!(aws_sdk_sqs, &sdk, calls),
+        lambda: client!(aws_sdk_lambda, &sdk, calls),
+        logs: client!(aws_sdk_cloudwatchlogs, &sdk, calls),
+        ssm: client!(aws_sdk_ssm, &sdk, calls),
+        organizations: client!(aws_sdk_organizations, &sdk, calls),
         calls,
         region,
         sdk,
@@ -134,55 +117,11 @@ pub async fn connect(global: &Global) -> anyhow::Result<Clients> {
     })
 }
 
-fn s3_client(
-    sdk: &aws_config::SdkConfig,
-    calls: &CallLog,
-    path_style: bool,
-    region: Option<&str>,
-) -> aws_sdk_s3::Client {
+fn s3_client(sdk: &aws_config::SdkConfig, calls: &CallLog, path_style: bool) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .force_path_style(path_style)
-            .region(
-                region
-                    .map(|r| aws_config::Region::new(r.to_owned()))
-                    .or(sdk.region().cloned()),
-            )
-            .build(),
-    )
-}
-
-fn sns_client(
-    sdk: &aws_config::SdkConfig,
-    calls: &CallLog,
-    region: Option<&str>,
-) -> aws_sdk_sns::Client {
-    aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .region(
-                region
-                    .map(|r| aws_config::Region::new(r.to_owned()))
-                    .or(sdk.region().cloned()),
-            )
-            .build(),
-    )
-}
-
-fn sqs_client(
-    sdk: &aws_config::SdkConfig,
-    calls: &CallLog,
-    region: Option<&str>,
-) -> aws_sdk_sqs::Client {
-    aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .region(
-                region
-                    .map(|r| aws_config::Region::new(r.to_owned()))
-                    .or(sdk.region().cloned()),
-            )
             .build(),
     )
 }
@@ -191,10 +130,15 @@ impl Clients {
     /// These clients with S3, SNS and SQS in `region`: a reused bucket's
     /// region, where its topic and queue must be. Makes no API call.
     pub fn with_delivery_region(&self, region: &str) -> Clients {
+        let sdk = self
+            .sdk
+            .to_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
         Clients {
-            s3: s3_client(&self.sdk, &self.calls, self.path_style, Some(region)),
-            sns: sns_client(&self.sdk, &self.calls, Some(region)),
-            sqs: sqs_client(&self.sdk, &self.calls, Some(region)),
+            s3: s3_client(&sdk, &self.calls, self.path_style),
+            sns: client!(aws_sdk_sns, &sdk, self.calls),
+            sqs: client!(aws_sdk_sqs, &sdk, self.calls),
             ..self.clone()
         }
     }

@@ -111,6 +111,16 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
     })
 }
 
+/// Take in what our collector role records as reused (see
+/// [`Names::reuse_recorded`]); false when it records nothing, or is not ours.
+pub fn adopt_recorded_reuse(names: &mut Names, inventory: &Inventory) -> bool {
+    inventory
+        .role
+        .as_ref()
+        .filter(|r| crate::resources::owned_by(&r.tags, names.integration.as_str()))
+        .is_some_and(|r| names.reuse_recorded(&r.tags))
+}
+
 /// Follow what an integration reuses until its names settle: a reused
 /// trail decides the bucket and the key prefix; a reused bucket's region
 /// decides where the topic and the queue are, and so the region of the S3,
@@ -224,15 +234,8 @@ pub async fn read_existing(
     bucket_given: bool,
 ) -> anyhow::Result<(Clients, Inventory)> {
     let mut inventory = read(clients, names).await?;
-    let recorded = inventory
-        .role
-        .as_ref()
-        .filter(|r| crate::resources::owned_by(&r.tags, names.integration.as_str()))
-        .map(|r| r.tags.clone());
-    if let Some(tags) = recorded {
-        if names.reuse_recorded(&tags) {
-            return follow_reuse(clients, names, inventory, true).await;
-        }
+    if adopt_recorded_reuse(names, &inventory) {
+        return follow_reuse(clients, names, inventory, true).await;
     }
     if bucket_given {
         return Ok((clients.clone(), inventory));

@@ -9,7 +9,7 @@ use crate::desired::{self, Names};
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
-use crate::resources::{organization, owned_by, trail, Kind};
+use crate::resources::{organization, trail, Kind};
 use crate::settings::{Accounts, BucketName, Global, OrgSetup, SetupSettings};
 
 /// What the collector needs to read the logs.
@@ -81,13 +81,8 @@ pub async fn run(
     inventory.trails = trails?;
     // Without --existing-*, a re-run keeps what the collector role records
     // as reused.
-    let recorded = inventory
-        .role
-        .as_ref()
-        .filter(|r| owned_by(&r.tags, names.integration.as_str()))
-        .map(|r| r.tags.clone());
     let stale =
-        settings.existing.is_empty() && recorded.is_some_and(|tags| names.reuse_recorded(&tags));
+        settings.existing.is_empty() && inventory::adopt_recorded_reuse(&mut names, &inventory);
     let (clients, mut inventory) =
         inventory::follow_reuse(clients, &mut names, inventory, stale).await?;
     let clients = &clients;

@@ -69,6 +69,28 @@ pub struct Found {
 }
 
 impl Found {
+    /// A listed trail, with what DescribeTrails says about it when it
+    /// described it.
+    fn new(
+        name: &str,
+        arn: &str,
+        home_region: &str,
+        details: Option<&aws_sdk_cloudtrail::types::Trail>,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            arn: arn.to_owned(),
+            home_region: home_region.to_owned(),
+            multi_region: details.and_then(|d| d.is_multi_region_trail()),
+            organization: details.and_then(|d| d.is_organization_trail()),
+            // No custom selectors: the default, every management event.
+            management_events: details
+                .and_then(|d| d.has_custom_event_selectors())
+                .and_then(|custom| (!custom).then_some(true)),
+            bucket: details.and_then(|d| d.s3_bucket_name()).map(str::to_owned),
+        }
+    }
+
     /// Logs management events in every region: a second such trail bills
     /// a second copy of them.
     pub fn covers_account(&self) -> bool {
@@ -103,38 +125,26 @@ pub async fn discover(ct: &Client, skip: &str) -> anyhow::Result<Vec<Found>> {
     let mut found: Vec<Found> = listed
         .iter()
         .map(|t| {
-            let arn = t.trail_arn().unwrap_or_default().to_owned();
-            let details = described
-                .iter()
-                .find(|d| d.trail_arn() == Some(arn.as_str()));
-            Found {
-                name: t.name().unwrap_or_default().to_owned(),
-                home_region: t.home_region().unwrap_or_default().to_owned(),
-                multi_region: details.and_then(|d| d.is_multi_region_trail()),
-                organization: details.and_then(|d| d.is_organization_trail()),
-                management_events: details
-                    .and_then(|d| d.has_custom_event_selectors())
-                    .and_then(|custom| (!custom).then_some(true)),
-                bucket: details.and_then(|d| d.s3_bucket_name()).map(str::to_owned),
+            let arn = t.trail_arn().unwrap_or_default();
+            let details = described.iter().find(|d| d.trail_arn() == Some(arn));
+            Found::new(
+                t.name().unwrap_or_default(),
                 arn,
-            }
+                t.home_region().unwrap_or_default(),
+                details,
+            )
         })
         .collect();
     // A shadow trail ListTrails did not name (an organization's trail).
     for d in described {
         let arn = d.trail_arn().unwrap_or_default();
         if !found.iter().any(|f| f.arn == arn) {
-            found.push(Found {
-                name: d.name().unwrap_or_default().to_owned(),
-                arn: arn.to_owned(),
-                home_region: d.home_region().unwrap_or_default().to_owned(),
-                multi_region: d.is_multi_region_trail(),
-                organization: d.is_organization_trail(),
-                management_events: d
-                    .has_custom_event_selectors()
-                    .and_then(|custom| (!custom).then_some(true)),
-                bucket: d.s3_bucket_name().map(str::to_owned),
-            });
+            found.push(Found::new(
+                d.name().unwrap_or_default(),
+                arn,
+                d.home_region().unwrap_or_default(),
+                Some(d),
+            ));
         }
     }
     let custom: Vec<usize> = found

@@ -34,28 +34,9 @@ fn with_token(emu: &Emulator, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn policy_doc(text: &str) -> Value {
-    let decoded = percent_encoding::percent_decode_str(text)
-        .decode_utf8()
-        .unwrap();
-    serde_json::from_str(&decoded).unwrap()
-}
-
-async fn role_policy(aws: &Clients, role: &str, policy: &str) -> Value {
-    let out = aws
-        .iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(policy)
-        .send()
-        .await
-        .unwrap();
-    policy_doc(out.policy_document())
-}
-
 async fn trust(aws: &Clients, role: &str) -> Value {
     let out = aws.iam.get_role().role_name(role).send().await.unwrap();
-    policy_doc(out.role().unwrap().assume_role_policy_document().unwrap())
+    parse_policy(out.role().unwrap().assume_role_policy_document().unwrap())
 }
 
 /// The forwarder's resource policy: who may invoke it.

@@ -679,25 +679,8 @@ async fn a_kms_encrypted_reused_bucket_lets_the_collector_decrypt_and_explains_t
         stderr.contains("trailctl does not change key policies"),
         "{stderr}"
     );
-    let inline = aws
-        .iam
-        .get_role_policy()
-        .role_name("trailctl-default")
-        .policy_name("trailctl-read-logs")
-        .send()
-        .await
-        .unwrap();
-    let document = percent_encoding::percent_decode_str(inline.policy_document())
-        .decode_utf8()
-        .unwrap()
-        .into_owned();
-    let policy: Value = serde_json::from_str(&document).unwrap();
-    let decrypt = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Sid"] == "TrailctlDecryptLogObjects")
-        .expect("a decrypt statement");
+    let policy = role_policy(&aws, "trailctl-default", "trailctl-read-logs").await;
+    let decrypt = statement(&policy, "TrailctlDecryptLogObjects");
     assert_eq!(decrypt["Resource"], key);
     // The bucket's encryption is left as it was.
     let enc = aws

@@ -10,22 +10,6 @@ fn setup_args() -> [&'static str; 4] {
     ["setup", "--collector-account", COLLECTOR, "--yes"]
 }
 
-fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
-    policy["Statement"]
-        .as_array()
-        .and_then(|list| list.iter().find(|s| s["Sid"] == sid))
-        .unwrap_or_else(|| panic!("no statement {sid} in {policy}"))
-}
-
-fn parse_policy(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|_| {
-        let decoded = percent_encoding::percent_decode_str(text)
-            .decode_utf8()
-            .expect("utf-8");
-        serde_json::from_str(&decoded).expect("policy JSON")
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn setup_creates_every_resource_with_every_property() {
     let emu = Emulator::start();
@@ -267,15 +251,7 @@ async fn setup_creates_every_resource_with_every_property() {
         .tags()
         .iter()
         .any(|t| (t.key().to_owned(), t.value().to_owned()) == tag));
-    let inline = aws
-        .iam
-        .get_role_policy()
-        .role_name("trailctl-default")
-        .policy_name("trailctl-read-logs")
-        .send()
-        .await
-        .unwrap();
-    let read = parse_policy(inline.policy_document());
+    let read = role_policy(&aws, "trailctl-default", "trailctl-read-logs").await;
     assert_eq!(
         read["Statement"].as_array().unwrap().len(),
         1,
@@ -677,15 +653,7 @@ async fn kms_write_only_and_excluded_kms_events_are_applied_and_read_back() {
     assert_eq!(default.kms_master_key_id(), Some(key.as_str()));
     assert_eq!(rule.bucket_key_enabled(), Some(true));
 
-    let inline = aws
-        .iam
-        .get_role_policy()
-        .role_name("trailctl-default")
-        .policy_name("trailctl-read-logs")
-        .send()
-        .await
-        .unwrap();
-    let read = parse_policy(inline.policy_document());
+    let read = role_policy(&aws, "trailctl-default", "trailctl-read-logs").await;
     let decrypt = statement(&read, "TrailctlDecryptLogObjects");
     assert_eq!(decrypt["Action"], "kms:Decrypt");
     assert_eq!(decrypt["Resource"], key);

@@ -456,6 +456,37 @@ pub fn is_mutating(operation: &str) -> bool {
         .any(|p| operation.starts_with(p))
 }
 
+/// A policy document as AWS returns it: JSON, or URL-encoded JSON (IAM).
+pub fn parse_policy(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| {
+        let decoded = percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .expect("utf-8");
+        serde_json::from_str(&decoded).expect("policy JSON")
+    })
+}
+
+/// The statement of `policy` with this Sid.
+pub fn statement<'a>(policy: &'a serde_json::Value, sid: &str) -> &'a serde_json::Value {
+    policy["Statement"]
+        .as_array()
+        .and_then(|list| list.iter().find(|s| s["Sid"] == sid))
+        .unwrap_or_else(|| panic!("no statement {sid} in {policy}"))
+}
+
+/// A role's inline policy, parsed.
+pub async fn role_policy(aws: &Clients, role: &str, policy: &str) -> serde_json::Value {
+    let out = aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+        .unwrap();
+    parse_policy(out.policy_document())
+}
+
 /// The command succeeded; its stderr is shown when it did not.
 pub fn assert_success(output: &std::process::Output) {
     assert!(

@@ -124,8 +124,8 @@ pub fn adopt_recorded_reuse(names: &mut Names, inventory: &Inventory) -> bool {
 /// Follow what an integration reuses until its names settle: a reused
 /// trail decides the bucket and the key prefix; a reused bucket's region
 /// decides where the topic and the queue are, and so the region of the S3,
-/// SNS and SQS clients (returned). Each change reads everything again with
-/// the new names: one more round, only for integrations that reuse
+/// SNS and SQS clients (returned). Each change reads again what depends on
+/// those names: one more round, only for integrations that reuse
 /// something. `stale`: the names changed since `inventory` was read.
 pub async fn follow_reuse(
     clients: &Clients,
@@ -143,12 +143,7 @@ pub async fn follow_reuse(
             stale = true;
         }
         if stale {
-            let (trails, organization) = (
-                std::mem::take(&mut inventory.trails),
-                inventory.organization.take(),
-            );
-            inventory = read(&clients, names).await?;
-            (inventory.trails, inventory.organization) = (trails, organization);
+            read_what_reuse_moves(&clients, names, &mut inventory).await?;
             stale = false;
         }
         if names.reused.trail.is_some() {
@@ -174,6 +169,30 @@ pub async fn follow_reuse(
         names.log_keys = log_keys(names, &inventory);
     }
     Ok((clients, inventory))
+}
+
+/// Read again what reusing renames or moves to the bucket's region: the
+/// trail, the bucket, the topic with its subscriptions, and the queue. The
+/// roles, the forwarder and its parts keep their names and region.
+async fn read_what_reuse_moves(
+    clients: &Clients,
+    names: &Names,
+    inventory: &mut Inventory,
+) -> anyhow::Result<()> {
+    let (topic_arn, queue_url, dlq_url) = (names.topic_arn(), names.queue_url(), names.dlq_url());
+    let (trail, bucket, topic, subscriptions, queue) = tokio::try_join!(
+        read_trail(clients, names),
+        bucket::read(&clients.s3, &names.bucket),
+        topic::read(&clients.sns, &topic_arn),
+        subscription::list(&clients.sns, &topic_arn),
+        queue::read(&clients.sqs, (&queue_url, &dlq_url)),
+    )?;
+    inventory.trail = trail;
+    inventory.bucket = bucket;
+    inventory.topic = topic;
+    inventory.subscriptions = subscriptions.unwrap_or_default();
+    inventory.queue = queue;
+    Ok(())
 }
 
 /// The KMS keys a reused bucket (default encryption) or trail (SSE-KMS

@@ -55,29 +55,55 @@ pub fn bucket_step(
         bucket::Observed::Present(state) => state,
     };
     warnings.extend(weak_bucket_settings(&names.bucket, state));
-    let changes = policy::statement_changes(
+    merge_step(
+        step(Action::NoChange),
         "bucket policy",
-        Some(&policy::our_part(state.policy.as_ref())),
+        (state.policy.as_ref(), state.policy_text.as_ref()),
         &desired.bucket.policy,
-    );
-    if changes.is_empty() {
-        return step(Action::Keep).with_note(
+        PolicyTarget::Bucket(names.bucket.clone()),
+        (
             "reused: trailctl only adds its own policy statements (Sid Trailctl…) and notification entries, and never deletes it",
-        );
+            "reused: only statements with Sid Trailctl… are written; every other statement is kept exactly as it is",
+        ),
+    )
+}
+
+/// The step that merges `wanted` (our statements) into a shared policy in
+/// place (its document and text): kept when ours are already as wanted,
+/// else the merged text written, with `notes` (kept, written).
+fn merge_step(
+    step: Step,
+    field: &str,
+    (document, text): (Option<&Value>, Option<&String>),
+    wanted: &Value,
+    target: PolicyTarget,
+    (kept_note, written_note): (&str, &str),
+) -> Step {
+    let changes = policy::statement_changes(field, Some(&policy::our_part(document)), wanted);
+    if changes.is_empty() {
+        return Step {
+            action: Action::Keep,
+            ..step
+        }
+        .with_note(kept_note);
     }
-    match policy::merge_ours(
-        state.policy_text.as_deref(),
-        &statements(&desired.bucket.policy),
-    ) {
-        Ok(text) => step(Action::Update)
-            .with_changes(changes)
-            .with_note("reused: only statements with Sid Trailctl… are written; every other statement is kept exactly as it is")
-            .with_op(Op::SetPolicy {
-                target: PolicyTarget::Bucket(names.bucket.clone()),
-                text,
-                previous: state.policy_text.clone(),
-            }),
-        Err(e) => step(Action::Conflict).with_note(format!("cannot merge into its policy: {e}")),
+    match policy::merge_ours(text.map(String::as_str), &statements(wanted)) {
+        Ok(merged) => Step {
+            action: Action::Update,
+            ..step
+        }
+        .with_changes(changes)
+        .with_note(written_note)
+        .with_op(Op::SetPolicy {
+            target,
+            text: merged,
+            previous: text.cloned(),
+        }),
+        Err(e) => Step {
+            action: Action::Conflict,
+            ..step
+        }
+        .with_note(format!("cannot merge into its policy: {e}")),
     }
 }
 
@@ -140,28 +166,14 @@ pub fn topic_step(names: &Names, desired: &Desired, inventory: &Inventory) -> St
             "{reused_note}; its policy already lets S3 publish for the bucket"
         ));
     }
-    let changes = policy::statement_changes(
+    merge_step(
+        step(Action::NoChange),
         "topic policy",
-        Some(&policy::our_part(state.policy.as_ref())),
+        (state.policy.as_ref(), state.policy_text.as_ref()),
         &desired.topic.policy,
-    );
-    if changes.is_empty() {
-        return step(Action::Keep).with_note(reused_note);
-    }
-    match policy::merge_ours(
-        state.policy_text.as_deref(),
-        &statements(&desired.topic.policy),
-    ) {
-        Ok(text) => step(Action::Update)
-            .with_changes(changes)
-            .with_note(reused_note)
-            .with_op(Op::SetPolicy {
-                target: PolicyTarget::Topic(names.topic_arn()),
-                text,
-                previous: state.policy_text.clone(),
-            }),
-        Err(e) => step(Action::Conflict).with_note(format!("cannot merge into its policy: {e}")),
-    }
+        PolicyTarget::Topic(names.topic_arn()),
+        (reused_note, reused_note),
+    )
 }
 
 /// A reused trail: kept as it is; what differs from trailctl's

@@ -652,3 +652,32 @@ async fn pause_stops_the_cloudwatch_logs_feed_and_resume_restores_it_and_replays
         "the missed file went to the forwarder"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_forwarder_setup_converges_when_run_again() {
+    let emu = Emulator::start();
+    // The process dies as the function is created: the journal names the
+    // queue-less forwarder's parts (parameter, role, log group, function),
+    // and the next run must read it back.
+    let out = emu
+        .trailctl()
+        .env("TRAILCTL_FORWARD_TOKEN", TOKEN)
+        .env("TRAILCTL_TEST_CRASH_OPERATION", "CreateFunction")
+        .args(setup_args(&HTTPS))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(137));
+    let aws = emu.clients().await;
+    assert!(aws.function_names().await.is_empty(), "the crash came first");
+
+    assert_success(&with_token(&emu, &HTTPS));
+    assert_eq!(aws.function_names().await, [FUNCTION]);
+    let out = emu
+        .trailctl()
+        .arg("-v")
+        .args(setup_args(&HTTPS))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(mutating_calls(&out.stderr).is_empty(), "converged");
+}

@@ -19,13 +19,15 @@ pub mod subscription;
 pub mod topic;
 pub mod trail;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The tag that marks what trailctl owns: `trailctl:integration=<name>`.
 pub const TAG_KEY: &str = "trailctl:integration";
 
 /// The kinds of resource an integration is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// Serialised in snake case: in the JSON plan, and in the journal, which
+/// reads it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Bucket,

@@ -61,6 +61,97 @@ pub const REUSED_BUCKET_TAG: &str = "trailctl:existing-bucket";
 pub const REUSED_TOPIC_TAG: &str = "trailctl:existing-topic";
 pub const DELIVERY_REGION_TAG: &str = "trailctl:delivery-region";
 
+/// The collector role's tag that records the optional parts an
+/// integration has (see [`Parts`]).
+pub const PARTS_TAG: &str = "trailctl:parts";
+
+/// The optional parts of an integration, each a group of resources that the
+/// delivery options add and remove together. `setup` reads only the parts
+/// its options ask for and those the collector role records, instead of
+/// every part on every run; the record is written after everything else
+/// (see `plan::Direction::Record`), so it never lists less than exists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Parts {
+    /// `--delivery sqs`: the queue and its dead-letter queue.
+    pub queue: bool,
+    /// `--delivery https`: the function, its role, log group and token.
+    pub forwarder: bool,
+    /// `--cloudwatch-logs`: the trail's log group and the role CloudTrail
+    /// writes to it with.
+    pub trail_logs: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts {
+        queue: true,
+        forwarder: true,
+        trail_logs: true,
+    };
+    const WORDS: [&'static str; 3] = ["queue", "forwarder", "trail-logs"];
+
+    /// The parts these delivery options build.
+    pub fn of(delivery: &Delivery) -> Parts {
+        Parts {
+            queue: delivery.sqs,
+            forwarder: delivery.forward.is_some(),
+            trail_logs: delivery.cloudwatch_logs,
+        }
+    }
+
+    fn flags(self) -> [bool; 3] {
+        [self.queue, self.forwarder, self.trail_logs]
+    }
+
+    fn from_flags([queue, forwarder, trail_logs]: [bool; 3]) -> Parts {
+        Parts {
+            queue,
+            forwarder,
+            trail_logs,
+        }
+    }
+
+    /// The parts of `self` that are not in `other`.
+    pub fn without(self, other: Parts) -> Parts {
+        let (a, b) = (self.flags(), other.flags());
+        Parts::from_flags([0, 1, 2].map(|i| a[i] && !b[i]))
+    }
+
+    pub fn is_empty(self) -> bool {
+        self == Parts::default()
+    }
+
+    /// The tag value: `queue`, `forwarder,trail-logs`, … or `none`.
+    pub fn record(self) -> String {
+        let words: Vec<&str> = Parts::WORDS
+            .into_iter()
+            .zip(self.flags())
+            .filter_map(|(word, on)| on.then_some(word))
+            .collect();
+        if words.is_empty() {
+            "none".into()
+        } else {
+            words.join(",")
+        }
+    }
+
+    /// What a collector role's tags record. A role without the record (made
+    /// by an earlier trailctl), or with a word this version does not know,
+    /// may have every part.
+    pub fn recorded(role_tags: &Tags) -> Parts {
+        let Some((_, value)) = role_tags.iter().find(|(k, _)| k == PARTS_TAG) else {
+            return Parts::ALL;
+        };
+        let mut flags = [false; 3];
+        for word in value.split(',').filter(|w| *w != "none") {
+            match Parts::WORDS.iter().position(|w| *w == word) {
+                Some(i) => flags[i] = true,
+                None => return Parts::ALL,
+            }
+        }
+        Parts::from_flags(flags)
+    }
+}
+
 /// What an organization integration's names depend on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgNames {
@@ -451,7 +542,11 @@ pub fn desired(names: &Names, settings: &SetupSettings, external_id: String) -> 
                 &decrypt_keys(names, settings),
                 settings.delivery.sqs,
             ),
-            tags: names.role_tags(),
+            tags: {
+                let mut tags = names.role_tags();
+                tags.push((PARTS_TAG.into(), Parts::of(&settings.delivery).record()));
+                tags
+            },
         },
         trail: trail::Spec {
             name: names.trail(),
@@ -994,4 +1089,44 @@ pub fn settings_in_place(names: &Names, inventory: &Inventory) -> (SetupSettings
     };
     let external_id = role.and_then(|r| r.external_id()).unwrap_or_default();
     (settings, external_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parts_record_reads_back_and_an_unknown_one_means_every_part() {
+        let parts = |queue, forwarder, trail_logs| Parts {
+            queue,
+            forwarder,
+            trail_logs,
+        };
+        for (what, value) in [
+            (parts(false, false, false), "none"),
+            (parts(true, false, false), "queue"),
+            (parts(false, true, true), "forwarder,trail-logs"),
+            (Parts::ALL, "queue,forwarder,trail-logs"),
+        ] {
+            assert_eq!(what.record(), value);
+            let tags = vec![(PARTS_TAG.to_owned(), value.to_owned())];
+            assert_eq!(Parts::recorded(&tags), what, "{value}");
+        }
+        for (tags, why) in [
+            (vec![], "no record: made by an earlier trailctl"),
+            (
+                vec![(PARTS_TAG.to_owned(), "queue,archive".to_owned())],
+                "a part this version does not know",
+            ),
+        ] {
+            assert_eq!(Parts::recorded(&tags), Parts::ALL, "{why}");
+        }
+        assert_eq!(
+            Parts::ALL.without(parts(true, false, true)),
+            parts(false, true, false)
+        );
+        assert!(parts(true, false, false)
+            .without(parts(true, true, false))
+            .is_empty());
+    }
 }

@@ -3,7 +3,7 @@
 //! read calls.
 
 use crate::aws::Clients;
-use crate::desired::Names;
+use crate::desired::{Names, Parts};
 use crate::resources::{
     bucket, function, log_group, organization, parameter, queue, role, subscription, topic, trail,
 };
@@ -30,12 +30,29 @@ pub struct Inventory {
     pub trails: Vec<trail::Found>,
 }
 
-/// Read every resource, all at once.
-pub async fn read(clients: &Clients, names: &Names) -> anyhow::Result<Inventory> {
-    let (trail, mut inventory) =
-        tokio::try_join!(read_trail(clients, names), read_rest(clients, names))?;
+/// Read the core resources and the optional `parts`, all at once; a part
+/// not read is left absent.
+pub async fn read(clients: &Clients, names: &Names, parts: Parts) -> anyhow::Result<Inventory> {
+    let (trail, mut inventory, found) = tokio::try_join!(
+        read_trail(clients, names),
+        read_core(clients, names),
+        read_parts(clients, names, parts),
+    )?;
     inventory.trail = trail;
+    found.fill(&mut inventory);
     Ok(inventory)
+}
+
+/// Read `parts` too, after [`read`] (`setup`: what the collector role
+/// records beyond what the options asked for).
+pub async fn read_more(
+    clients: &Clients,
+    names: &Names,
+    parts: Parts,
+    inventory: &mut Inventory,
+) -> anyhow::Result<()> {
+    read_parts(clients, names, parts).await?.fill(inventory);
+    Ok(())
 }
 
 /// Read the trail alone (`delete` needs it first, to learn the bucket).
@@ -43,11 +60,70 @@ pub async fn read_trail(clients: &Clients, names: &Names) -> anyhow::Result<Opti
     trail::read(&clients.cloudtrail, &names.trail_id(), &names.trail_arn()).await
 }
 
-/// Read everything but the trail; `trail` is left `None` for the caller.
-/// The delivery resources are read whatever the options: a re-run that no
-/// longer asks for one must see it to remove it.
-pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inventory> {
-    let topic_arn = names.topic_arn();
+/// The bucket, the topic with its subscriptions, and the collector role;
+/// `trail` is left `None` for the caller.
+async fn read_core(clients: &Clients, names: &Names) -> anyhow::Result<Inventory> {
+    let (topic_arn, collector_role) = (names.topic_arn(), names.role());
+    let (bucket, topic, role, subscriptions) = tokio::try_join!(
+        bucket::read(&clients.s3, &names.bucket),
+        topic::read(&clients.sns, &topic_arn),
+        role::read(&clients.iam, &collector_role, role::PERMISSIONS_POLICY_NAME),
+        subscription::list(&clients.sns, &topic_arn),
+    )?;
+    Ok(Inventory {
+        bucket,
+        topic,
+        role,
+        subscriptions: subscriptions.unwrap_or_default(),
+        ..Inventory::default()
+    })
+}
+
+/// The resources of some optional parts, as read.
+struct PartsFound {
+    parts: Parts,
+    queue: Option<queue::State>,
+    function: Option<function::State>,
+    forwarder_role: Option<role::State>,
+    function_log_group: Option<log_group::State>,
+    token: Option<parameter::State>,
+    trail_log_group: Option<log_group::State>,
+    trail_logs_role: Option<role::State>,
+}
+
+impl PartsFound {
+    /// Only the parts read overwrite what `inventory` has.
+    fn fill(self, inventory: &mut Inventory) {
+        if self.parts.queue {
+            inventory.queue = self.queue;
+        }
+        if self.parts.forwarder {
+            inventory.function = self.function;
+            inventory.forwarder_role = self.forwarder_role;
+            inventory.function_log_group = self.function_log_group;
+            inventory.token = self.token;
+        }
+        if self.parts.trail_logs {
+            inventory.trail_log_group = self.trail_log_group;
+            inventory.trail_logs_role = self.trail_logs_role;
+        }
+    }
+}
+
+/// Read the resources of `parts`, concurrently.
+async fn read_parts(clients: &Clients, names: &Names, parts: Parts) -> anyhow::Result<PartsFound> {
+    /// `read` when the part is asked for; futures are lazy, so the others
+    /// send nothing.
+    async fn when<T>(
+        wanted: bool,
+        read: impl std::future::Future<Output = anyhow::Result<Option<T>>>,
+    ) -> anyhow::Result<Option<T>> {
+        if wanted {
+            read.await
+        } else {
+            Ok(None)
+        }
+    }
     let (queue_url, dlq_url) = (names.queue_url(), names.dlq_url());
     let (function_log_group, trail_log_group) =
         (names.function_log_group(), names.trail_log_group());
@@ -55,35 +131,12 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
         names.log_group_arn(&function_log_group),
         names.log_group_arn(&trail_log_group),
     );
-    let (collector_role, forwarder_role, trail_logs_role, function_name, token) = (
-        names.role(),
+    let (forwarder_role, trail_logs_role, function_name, token) = (
         names.forwarder_role(),
         names.trail_logs_role(),
         names.function(),
         names.token_parameter(),
     );
-    let (core, delivery) = tokio::try_join!(
-        async {
-            tokio::try_join!(
-                bucket::read(&clients.s3, &names.bucket),
-                topic::read(&clients.sns, &topic_arn),
-                role::read(&clients.iam, &collector_role, role::PERMISSIONS_POLICY_NAME),
-                subscription::list(&clients.sns, &topic_arn),
-            )
-        },
-        async {
-            tokio::try_join!(
-                queue::read(&clients.sqs, (&queue_url, &dlq_url)),
-                function::read(&clients.lambda, &function_name),
-                role::read(&clients.iam, &forwarder_role, role::FORWARDER_POLICY_NAME),
-                log_group::read(&clients.logs, &function_log_group, &function_log_group_arn),
-                parameter::read(&clients.ssm, &token),
-                log_group::read(&clients.logs, &trail_log_group, &trail_log_group_arn),
-                role::read(&clients.iam, &trail_logs_role, role::TRAIL_LOGS_POLICY_NAME),
-            )
-        },
-    )?;
-    let (bucket, topic, role, subscriptions) = core;
     let (
         queue,
         function,
@@ -92,22 +145,42 @@ pub async fn read_rest(clients: &Clients, names: &Names) -> anyhow::Result<Inven
         token,
         trail_log_group,
         trail_logs_role,
-    ) = delivery;
-    Ok(Inventory {
-        bucket,
-        topic,
-        role,
-        trail: None,
+    ) = tokio::try_join!(
+        when(
+            parts.queue,
+            queue::read(&clients.sqs, (&queue_url, &dlq_url))
+        ),
+        when(
+            parts.forwarder,
+            function::read(&clients.lambda, &function_name)
+        ),
+        when(
+            parts.forwarder,
+            role::read(&clients.iam, &forwarder_role, role::FORWARDER_POLICY_NAME)
+        ),
+        when(
+            parts.forwarder,
+            log_group::read(&clients.logs, &function_log_group, &function_log_group_arn)
+        ),
+        when(parts.forwarder, parameter::read(&clients.ssm, &token)),
+        when(
+            parts.trail_logs,
+            log_group::read(&clients.logs, &trail_log_group, &trail_log_group_arn)
+        ),
+        when(
+            parts.trail_logs,
+            role::read(&clients.iam, &trail_logs_role, role::TRAIL_LOGS_POLICY_NAME)
+        ),
+    )?;
+    Ok(PartsFound {
+        parts,
         queue,
-        subscriptions: subscriptions.unwrap_or_default(),
         function,
         forwarder_role,
         function_log_group,
         token,
         trail_log_group,
         trail_logs_role,
-        organization: None,
-        trails: Vec::new(),
     })
 }
 
@@ -126,12 +199,14 @@ pub fn adopt_recorded_reuse(names: &mut Names, inventory: &Inventory) -> bool {
 /// decides where the topic and the queue are, and so the region of the S3,
 /// SNS and SQS clients (returned). Each change reads again what depends on
 /// those names: one more round, only for integrations that reuse
-/// something. `stale`: the names changed since `inventory` was read.
+/// something. `stale`: the names changed since `inventory` was read;
+/// `parts`: the optional parts it holds.
 pub async fn follow_reuse(
     clients: &Clients,
     names: &mut Names,
     mut inventory: Inventory,
     mut stale: bool,
+    parts: Parts,
 ) -> anyhow::Result<(Clients, Inventory)> {
     let mut clients = clients.clone();
     let mut clients_region = names.region.clone();
@@ -143,7 +218,7 @@ pub async fn follow_reuse(
             stale = true;
         }
         if stale {
-            read_what_reuse_moves(&clients, names, &mut inventory).await?;
+            read_what_reuse_moves(&clients, names, &mut inventory, parts).await?;
             stale = false;
         }
         if names.reused.trail.is_some() {
@@ -172,26 +247,32 @@ pub async fn follow_reuse(
 }
 
 /// Read again what reusing renames or moves to the bucket's region: the
-/// trail, the bucket, the topic with its subscriptions, and the queue. The
-/// roles, the forwarder and its parts keep their names and region.
+/// trail, the bucket, the topic with its subscriptions, and the queue (when
+/// `parts` has it). The roles, the forwarder and its parts keep their names
+/// and region.
 async fn read_what_reuse_moves(
     clients: &Clients,
     names: &Names,
     inventory: &mut Inventory,
+    parts: Parts,
 ) -> anyhow::Result<()> {
-    let (topic_arn, queue_url, dlq_url) = (names.topic_arn(), names.queue_url(), names.dlq_url());
+    let topic_arn = names.topic_arn();
+    let queue = Parts {
+        queue: parts.queue,
+        ..Parts::default()
+    };
     let (trail, bucket, topic, subscriptions, queue) = tokio::try_join!(
         read_trail(clients, names),
         bucket::read(&clients.s3, &names.bucket),
         topic::read(&clients.sns, &topic_arn),
         subscription::list(&clients.sns, &topic_arn),
-        queue::read(&clients.sqs, (&queue_url, &dlq_url)),
+        read_parts(clients, names, queue),
     )?;
     inventory.trail = trail;
     inventory.bucket = bucket;
     inventory.topic = topic;
     inventory.subscriptions = subscriptions.unwrap_or_default();
-    inventory.queue = queue;
+    queue.fill(inventory);
     Ok(())
 }
 
@@ -252,9 +333,9 @@ pub async fn read_existing(
     names: &mut Names,
     bucket_given: bool,
 ) -> anyhow::Result<(Clients, Inventory)> {
-    let mut inventory = read(clients, names).await?;
+    let mut inventory = read(clients, names, Parts::ALL).await?;
     if adopt_recorded_reuse(names, &inventory) {
-        return follow_reuse(clients, names, inventory, true).await;
+        return follow_reuse(clients, names, inventory, true, Parts::ALL).await;
     }
     if bucket_given {
         return Ok((clients.clone(), inventory));

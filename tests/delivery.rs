@@ -526,12 +526,23 @@ async fn switching_from_sqs_to_https_replaces_the_queue_with_the_forwarder_and_d
         ("create", "subscription", "lambda trailctl-default"),
         ("delete", "queue", "trailctl-default"),
         ("delete", "subscription", "sqs trailctl-default"),
+        // Its policy drops the queue now; its parts record changes last.
+        ("update", "role", "trailctl-default"),
         ("update", "role", "trailctl-default"),
     ]
     .iter()
     .map(|(a, k, n)| (a.to_string(), k.to_string(), n.to_string()))
     .collect();
     assert_eq!(changes, expected);
+    let records: Vec<_> = plan["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["changes"].as_array().unwrap())
+        .filter(|c| c["field"] == "parts record")
+        .map(|c| (c["from"].as_str().unwrap(), c["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(records, [("queue", "forwarder")]);
 
     assert_success(&with_token(&emu, &HTTPS));
     let aws = emu.clients().await;
@@ -668,7 +679,10 @@ async fn an_interrupted_forwarder_setup_converges_when_run_again() {
         .unwrap();
     assert_eq!(out.status.code(), Some(137));
     let aws = emu.clients().await;
-    assert!(aws.function_names().await.is_empty(), "the crash came first");
+    assert!(
+        aws.function_names().await.is_empty(),
+        "the crash came first"
+    );
 
     assert_success(&with_token(&emu, &HTTPS));
     assert_eq!(aws.function_names().await, [FUNCTION]);
@@ -680,4 +694,111 @@ async fn an_interrupted_forwarder_setup_converges_when_run_again() {
         .unwrap();
     assert_success(&out);
     assert!(mutating_calls(&out.stderr).is_empty(), "converged");
+}
+
+/// What the collector role records as the integration's optional parts.
+async fn parts_record(aws: &Clients) -> Option<String> {
+    aws.iam
+        .list_role_tags()
+        .role_name("trailctl-default")
+        .send()
+        .await
+        .unwrap()
+        .tags()
+        .iter()
+        .find(|t| t.key() == "trailctl:parts")
+        .map(|t| t.value().to_owned())
+}
+
+/// The services of the optional parts: a run that needs none of them calls
+/// none of them.
+fn part_calls(stderr: &[u8]) -> Vec<String> {
+    logged_calls(stderr)
+        .into_iter()
+        .filter(|(service, _)| {
+            ["SQS", "Lambda", "CloudWatch Logs", "SSM"].contains(&service.as_str())
+        })
+        .map(|(service, op)| format!("{service} {op}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_setup_reads_only_the_parts_it_asks_for_or_the_role_records() {
+    let emu = Emulator::start();
+    let out = emu
+        .trailctl()
+        .arg("-v")
+        .args(setup_args(&[]))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(part_calls(&out.stderr), Vec::<String>::new());
+    let aws = emu.clients().await;
+    assert_eq!(parts_record(&aws).await.as_deref(), Some("none"));
+
+    // The forwarder added: its parts are read and recorded.
+    let out = emu
+        .trailctl()
+        .env("TRAILCTL_FORWARD_TOKEN", TOKEN)
+        .arg("-v")
+        .args(setup_args(&HTTPS))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let reads = part_calls(&out.stderr);
+    assert!(reads.contains(&"Lambda GetFunction".to_owned()), "{reads:?}");
+    assert!(!reads.iter().any(|c| c.starts_with("SQS")), "{reads:?}");
+    assert_eq!(parts_record(&aws).await.as_deref(), Some("forwarder"));
+
+    // Dropping it: the core run reads what the role records and removes it;
+    // the process dies as the function is deleted.
+    let out = emu
+        .trailctl()
+        .env("TRAILCTL_TEST_CRASH_OPERATION", "DeleteFunction")
+        .args(setup_args(&[]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(137));
+    assert_eq!(
+        parts_record(&aws).await.as_deref(),
+        Some("forwarder"),
+        "the record is written last, so it still lists the forwarder"
+    );
+    assert_eq!(aws.function_names().await, [FUNCTION]);
+
+    // The re-run finds the rest and converges.
+    assert_success(&emu.trailctl().args(setup_args(&[])).output().unwrap());
+    assert_eq!(aws.function_names().await, Vec::<String>::new());
+    assert_eq!(aws.parameter_names().await, Vec::<String>::new());
+    assert_eq!(aws.role_names().await, ["trailctl-default"]);
+    assert_eq!(parts_record(&aws).await.as_deref(), Some("none"));
+    let out = emu
+        .trailctl()
+        .arg("-v")
+        .args(setup_args(&[]))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(mutating_calls(&out.stderr).is_empty(), "converged");
+    assert_eq!(part_calls(&out.stderr), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_collector_role_without_a_parts_record_has_every_part_read() {
+    let emu = Emulator::start();
+    assert_success(&with_token(&emu, &HTTPS));
+    let aws = emu.clients().await;
+    // As an integration made before the record existed.
+    aws.iam
+        .untag_role()
+        .role_name("trailctl-default")
+        .tag_keys("trailctl:parts")
+        .send()
+        .await
+        .unwrap();
+
+    assert_success(&emu.trailctl().args(setup_args(&[])).output().unwrap());
+    assert_eq!(aws.function_names().await, Vec::<String>::new());
+    assert_eq!(aws.role_names().await, ["trailctl-default"]);
+    assert_eq!(parts_record(&aws).await.as_deref(), Some("none"));
 }

@@ -5,11 +5,11 @@ use serde_json::json;
 
 use crate::apply::journal::Journal;
 use crate::aws::Clients;
-use crate::desired::{self, Names};
+use crate::desired::{self, Names, Parts};
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
-use crate::resources::{organization, trail, Kind};
+use crate::resources::{organization, owned_by, trail, Kind};
 use crate::settings::{Accounts, BucketName, Global, OrgSetup, SetupSettings};
 
 /// What the collector needs to read the logs.
@@ -63,10 +63,17 @@ pub async fn run(
     // The early check covers what these options build; a plan that also
     // removes delivery resources of earlier options is checked afresh.
     let early = super::start_check(global, clients, &caller, &names, &kinds_for(settings));
-    // Every trail of the account is listed alongside the reads.
+    // The optional parts these options build are read with the rest, and
+    // every part when an interrupted run may have left any; what else the
+    // collector role records is read once the role is known. Every trail
+    // of the account is listed alongside.
+    let mut parts = Parts::of(&settings.delivery);
+    if !adopted.is_empty() {
+        parts = Parts::ALL;
+    }
     let trail_arn = names.trail_arn();
     let (inventory, organization, trails) = tokio::join!(
-        inventory::read(clients, &names),
+        inventory::read(clients, &names, parts),
         async {
             match &settings.org {
                 Some(_) => organization::read(&clients.organizations, &caller.account)
@@ -84,8 +91,17 @@ pub async fn run(
     let stale =
         settings.existing.is_empty() && inventory::adopt_recorded_reuse(&mut names, &inventory);
     let (clients, mut inventory) =
-        inventory::follow_reuse(clients, &mut names, inventory, stale).await?;
+        inventory::follow_reuse(clients, &mut names, inventory, stale, parts).await?;
     let clients = &clients;
+    let recorded = inventory
+        .role
+        .as_ref()
+        .filter(|r| owned_by(&r.tags, names.integration.as_str()))
+        .map_or(Parts::default(), |r| Parts::recorded(&r.tags));
+    let unread = recorded.without(parts);
+    if !unread.is_empty() {
+        inventory::read_more(clients, &names, unread, &mut inventory).await?;
+    }
     let mut settings = settings.clone();
     if let Some(org) = organization? {
         names.org = Some((&org).into());

@@ -13,7 +13,7 @@ mod reuse;
 
 pub use pause::{pause, resume};
 
-use crate::desired::{Desired, Names};
+use crate::desired::{Desired, Names, PARTS_TAG};
 use crate::inventory::Inventory;
 use crate::resources::{
     bucket, function, log_group, notification, organization, owned_by, parameter, queue, role,
@@ -39,6 +39,10 @@ pub enum Action {
 pub enum Direction {
     Build,
     TearDown,
+    /// Writing down what the integration is made of (the collector role's
+    /// parts record): after every other step, so that the record never
+    /// lists less than exists and an interrupted run still finds it all.
+    Record,
 }
 
 /// Whose policy a [`Op::SetPolicy`] writes.
@@ -506,6 +510,9 @@ impl Plan {
             return false;
         }
         match (step.direction, other.direction) {
+            (Direction::Record, Direction::Record) => false,
+            (Direction::Record, _) => true,
+            (_, Direction::Record) => false,
             (a, b) if a == b => step.after().contains(&other.kind),
             (Direction::TearDown, Direction::Build) => true,
             _ => false,
@@ -690,30 +697,38 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         )
     });
 
-    // Role.
+    // Role. The parts record on an existing role is written last, by its own
+    // step (see `parts_record_step`), not with its other tags.
     let mut role_spec = desired.role.clone();
+    let mut record_step = None;
     if let Some(s) = &inventory.role {
         role_spec.tags = merged_tags(&role_spec.tags, &s.tags);
+        record_step = parts_record_step(&role_spec, s);
+        role_spec.tags.retain(|(k, _)| k != PARTS_TAG);
     }
-    steps.push(
-        build_step(
-            Kind::Role,
-            &names.role(),
-            inventory
-                .role
-                .as_ref()
-                .map(|s| (&s.tags, role::diff(&role_spec, s, integration))),
-            adopted.contains(&Kind::Role),
-            integration,
-            || Op::CreateRole(role_spec.clone()),
-            |settings| Op::UpdateRole(role_spec.clone(), dedup(settings)),
-        )
-        .with_create_fields(vec![FieldChange::new(
-            "trusted account",
-            "",
-            collector_of(&desired.role),
-        )]),
-    );
+    let role_step = build_step(
+        Kind::Role,
+        &names.role(),
+        inventory
+            .role
+            .as_ref()
+            .map(|s| (&s.tags, role::diff(&role_spec, s, integration))),
+        adopted.contains(&Kind::Role),
+        integration,
+        || Op::CreateRole(role_spec.clone()),
+        |settings| Op::UpdateRole(role_spec.clone(), dedup(settings)),
+    )
+    .with_create_fields(vec![FieldChange::new(
+        "trusted account",
+        "",
+        collector_of(&desired.role),
+    )]);
+    match record_step {
+        // One line for the role when only its record changes.
+        Some(record) if role_step.action == Action::NoChange => steps.push(record),
+        Some(record) if role_step.action == Action::Update => steps.extend([role_step, record]),
+        _ => steps.push(role_step),
+    }
 
     // Notification: our entries merged into whatever the bucket has.
     let current_config = match &inventory.bucket {
@@ -781,6 +796,31 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
 
     delivery_steps(names, desired, inventory, adopted, &mut steps);
     Plan { steps, warnings }
+}
+
+/// The step that records on our collector role which optional parts the
+/// integration now has, when that differs from what the role records.
+/// `spec` has the desired record among its tags.
+fn parts_record_step(spec: &role::Spec, state: &role::State) -> Option<Step> {
+    let value = |tags: &Tags| {
+        tags.iter()
+            .find(|(k, _)| k == PARTS_TAG)
+            .map(|(_, v)| v.clone())
+    };
+    let (want, have) = (value(&spec.tags)?, value(&state.tags));
+    if have.as_ref() == Some(&want) {
+        return None;
+    }
+    Some(
+        Step::new(Kind::Role, &spec.name, Action::Update, Direction::Record)
+            .with_changes(vec![FieldChange::new(
+                "parts record",
+                have.unwrap_or_else(|| "(none)".into()),
+                want,
+            )])
+            .with_note("written last: it lists what the integration is made of")
+            .with_op(Op::UpdateRole(spec.clone(), vec![role::Setting::Tags])),
+    )
 }
 
 /// An organization trail needs CloudTrail's trusted access, and a caller

@@ -1261,3 +1261,82 @@ fn a_full_home_region_refuses_a_new_trail_and_a_covering_trail_is_a_warning() {
         .push(found("trailctl-default", "us-east-1", true));
     assert!(setup(&n, &d, &inv, &[]).conflicts().next().is_none());
 }
+
+#[test]
+fn the_parts_record_is_written_last_and_only_when_it_changes() {
+    let sqs = desired(
+        &names(),
+        &with_delivery(true, false, false, false),
+        "ext".into(),
+    );
+    let https = desired(
+        &names(),
+        &with_delivery(false, true, false, true),
+        "ext".into(),
+    );
+    let record_steps = |plan: &Plan| -> Vec<(Action, Vec<FieldChange>)> {
+        plan.steps
+            .iter()
+            .filter(|s| s.direction == Direction::Record)
+            .map(|s| (s.action, s.changes.clone()))
+            .collect()
+    };
+    let record = |from: &str, to: &str| vec![FieldChange::new("parts record", from, to)];
+
+    // Switching modes: the record waits for every other step, removals
+    // included, and nothing waits for it.
+    let plan = setup(&names(), &https, &converged(&sqs), &[]);
+    assert_eq!(
+        record_steps(&plan),
+        [(Action::Update, record("queue", "forwarder"))]
+    );
+    let last = plan
+        .steps
+        .iter()
+        .find(|s| s.direction == Direction::Record)
+        .unwrap();
+    for other in plan.steps.iter().filter(|s| s.op.is_some()) {
+        if !std::ptr::eq(other, last) {
+            assert!(Plan::waits_for(last, other), "after {:?}", other.kind);
+            assert!(!Plan::waits_for(other, last));
+        }
+    }
+    let without: Plan = Plan::new(
+        plan.steps
+            .iter()
+            .filter(|s| s.direction != Direction::Record)
+            .cloned()
+            .collect(),
+    );
+    assert_eq!(plan.critical_path(), without.critical_path() + 1);
+
+    // Only the record differs: one step for the role, and its write keeps
+    // the role's other tags.
+    let mut inventory = converged(&https);
+    let role = inventory.role.as_mut().unwrap();
+    role.tags.retain(|(k, _)| k != PARTS_TAG);
+    role.tags.push(("team".into(), "sec".into()));
+    let plan = setup(&names(), &https, &inventory, &[]);
+    let roles: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind == Kind::Role && s.name == "trailctl-default")
+        .collect();
+    assert_eq!(roles.len(), 1);
+    assert_eq!(
+        record_steps(&plan),
+        [(Action::Update, record("(none)", "forwarder"))]
+    );
+    let Some(Op::UpdateRole(spec, settings)) = &roles[0].op else {
+        panic!("{:?}", roles[0].op)
+    };
+    assert_eq!(settings, &[role::Setting::Tags]);
+    assert!(spec.tags.contains(&("team".into(), "sec".into())));
+    assert!(spec.tags.contains(&(PARTS_TAG.into(), "forwarder".into())));
+
+    // Converged, or a role that is not ours: no record.
+    assert!(record_steps(&setup(&names(), &https, &converged(&https), &[])).is_empty());
+    let mut foreign = converged(&https);
+    foreign.role.as_mut().unwrap().tags = vec![(PARTS_TAG.into(), "none".into())];
+    assert!(record_steps(&setup(&names(), &https, &foreign, &[])).is_empty());
+}

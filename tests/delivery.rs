@@ -746,7 +746,10 @@ async fn a_setup_reads_only_the_parts_it_asks_for_or_the_role_records() {
         .unwrap();
     assert_success(&out);
     let reads = part_calls(&out.stderr);
-    assert!(reads.contains(&"Lambda GetFunction".to_owned()), "{reads:?}");
+    assert!(
+        reads.contains(&"Lambda GetFunction".to_owned()),
+        "{reads:?}"
+    );
     assert!(!reads.iter().any(|c| c.starts_with("SQS")), "{reads:?}");
     assert_eq!(parts_record(&aws).await.as_deref(), Some("forwarder"));
 

@@ -3,8 +3,8 @@
 //!
 //! First choice is `iam:SimulatePrincipalPolicy` ([`simulate`]): it is
 //! authoritative and covers permission boundaries and SCPs. When it is not
-//! allowed or not available, the caller's own policies are read and
-//! evaluated locally ([`local`], with [`crate::iam::eval`]). When neither
+//! allowed or not available, the caller's own policies (read alongside it)
+//! are evaluated locally ([`local`], with [`crate::iam::eval`]). When neither
 //! works the preflight says so ([`CannotRead`]); `--skip-preflight` is the
 //! documented way past it.
 
@@ -12,6 +12,8 @@ mod local;
 mod simulate;
 
 use std::collections::HashMap;
+
+use futures::future::Either;
 
 use serde::Serialize;
 
@@ -376,20 +378,25 @@ pub async fn check(
                 format!("arn:{}:iam::{}:role/{name}", caller.partition, caller.account)
             }),
     };
-    let simulator_error =
-        match simulate::run(&clients.iam, &principal_arn, permissions, &contexts).await {
-            Ok(decisions) => {
-                return Ok(Report::from_decisions(
-                    principal_arn,
-                    Method::Simulator,
-                    None,
-                    permissions,
-                    decisions,
-                ))
-            }
-            Err(e) => format!("{e:#}"),
-        };
-    let policies = local::read(&clients.iam, &principal).await.map_err(|e| {
+    let outcome = simulator_or_policies(
+        simulate::run(&clients.iam, &principal_arn, permissions, &contexts),
+        local::read(&clients.iam, &principal),
+    )
+    .await;
+    let (simulator_error, policies) = match outcome {
+        Ok(decisions) => {
+            return Ok(Report::from_decisions(
+                principal_arn,
+                Method::Simulator,
+                None,
+                permissions,
+                decisions,
+            ))
+        }
+        Err(failed) => failed,
+    };
+    let simulator_error = format!("{simulator_error:#}");
+    let policies = policies.map_err(|e| {
         cannot(format!(
             "{simulator_error}; and reading its policies failed: {e:#}"
         ))
@@ -406,6 +413,22 @@ pub async fn check(
         permissions,
         decisions,
     ))
+}
+
+/// The simulator's decisions, or its error with the caller's policies. The
+/// policies are read alongside the simulator, not after it: when the
+/// simulator is denied or missing, evaluating them locally then costs no
+/// extra round trip; when it answers, the reads are dropped unfinished.
+async fn simulator_or_policies<D, E, P>(
+    simulation: impl std::future::Future<Output = Result<D, E>>,
+    reading: impl std::future::Future<Output = P>,
+) -> Result<D, (E, P)> {
+    let (simulation, reading) = (std::pin::pin!(simulation), std::pin::pin!(reading));
+    match futures::future::select(simulation, reading).await {
+        Either::Left((Ok(decisions), _)) => Ok(decisions),
+        Either::Left((Err(e), reading)) => Err((e, reading.await)),
+        Either::Right((policies, simulation)) => simulation.await.map_err(|e| (e, policies)),
+    }
 }
 
 /// The statements that would grant what has no Allow: one per resource,

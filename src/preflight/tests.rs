@@ -267,3 +267,38 @@ fn a_region_condition_is_decided_from_the_home_region() {
     ));
     assert!(!report.passed());
 }
+
+#[tokio::test]
+async fn the_simulator_answers_without_waiting_for_the_policy_reads() {
+    use futures::future::{pending, ready};
+    use tokio::task::yield_now;
+    // It answers: the reads are dropped (here they would never finish).
+    let answered = simulator_or_policies(ready(Ok::<u8, &str>(1)), pending::<u8>()).await;
+    assert_eq!(answered, Ok(1));
+    // The reads finish first, and the simulator's answer still wins.
+    let answered = simulator_or_policies(
+        async {
+            yield_now().await;
+            Ok::<u8, &str>(1)
+        },
+        ready(7u8),
+    )
+    .await;
+    assert_eq!(answered, Ok(1));
+    // It fails: its error comes with the policies, whichever finished first.
+    let failed = simulator_or_policies(ready(Err::<u8, &str>("denied")), async {
+        yield_now().await;
+        7u8
+    })
+    .await;
+    assert_eq!(failed, Err(("denied", 7)));
+    let failed = simulator_or_policies(
+        async {
+            yield_now().await;
+            Err::<u8, &str>("denied")
+        },
+        ready(7u8),
+    )
+    .await;
+    assert_eq!(failed, Err(("denied", 7)));
+}

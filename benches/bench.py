@@ -3,12 +3,15 @@
 Runs trailctl's setup, a no-change re-run, status and delete against the
 emulator behind a proxy that delays every request (default 50 ms), and the
 same core pipeline built by AWS CLI calls in sequence, as vendor scripts do.
-Prints a table and writes target/bench.json.
+Runs it all TRAILCTL_BENCH_RUNS times (default 3), each against a fresh
+emulator, and reports the medians. Prints a table and writes
+target/bench.json.
 """
 
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -18,6 +21,7 @@ import boto3
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DELAY_MS = float(os.environ.get("TRAILCTL_BENCH_DELAY_MS", "50"))
+RUNS = int(os.environ.get("TRAILCTL_BENCH_RUNS", "3"))
 TRAILCTL = os.environ.get("TRAILCTL_BENCH_BINARY", os.path.join(ROOT, "target/release/trailctl"))
 AWS_CLI = os.environ["TRAILCTL_BENCH_AWS_CLI"]
 REGION = "us-east-1"
@@ -162,7 +166,8 @@ def aws_cli_pipeline(url, env):
             "sequential_requests": sequential_round_trips(PROXY_LOG), "api_calls": len(steps), "mutating_calls": len(steps) - 1, "lower_bound_round_trips": None}
 
 
-def main():
+def suite():
+    """One run of every case against a fresh emulator and proxy."""
     moto, moto_port = start([os.path.join(ROOT, "scripts/moto-server"), "-H", "127.0.0.1", "-p", "0"],
                             r"Running on http://127.0.0.1:(\d+)")
     moto_url = f"http://127.0.0.1:{moto_port}"
@@ -189,21 +194,42 @@ def main():
         results["delete (https)"] = trailctl(url, env, "--name", "https", "delete", "--delete-logs",
                                              "--yes")
         results["AWS CLI sequence (core)"] = aws_cli_pipeline(url, env)
-        ratio = results["AWS CLI sequence (core)"]["wall_s"] / results["setup (core)"]["wall_s"]
+        return results
     finally:
         proxy.kill()
         moto.kill()
 
+
+def median_of(runs):
+    """Each figure of each case: the median over the runs (the emulator and
+    this 2-core machine are noisy; one run can be off by 10 %)."""
+    medians = {}
+    for name in runs[0]:
+        medians[name] = {}
+        for field, first in runs[0][name].items():
+            values = [run[name][field] for run in runs]
+            medians[name][field] = None if first is None else statistics.median(values)
+    return medians
+
+
+def main():
+    runs = [suite() for _ in range(RUNS)]
+    results = median_of(runs)
+    ratio = results["AWS CLI sequence (core)"]["wall_s"] / results["setup (core)"]["wall_s"]
+    ratios = [r["AWS CLI sequence (core)"]["wall_s"] / r["setup (core)"]["wall_s"] for r in runs]
+
     header = f"{'run':<26}{'wall s':>8}{'wall/RT':>9}{'chain':>7}{'bound':>7}{'calls':>7}{'mutating':>10}"
-    print(f"delay per request: {DELAY_MS:g} ms; wall/RT = wall time in round trips; chain = the longest"
-          f" sequence of requests each sent after the previous was answered; bound = the plan's"
-          f" dependency chain\n{header}")
+    print(f"delay per request: {DELAY_MS:g} ms; median of {RUNS} runs, each against a fresh emulator;"
+          f" wall/RT = wall time in round trips; chain = the longest sequence of requests each sent after"
+          f" the previous was answered; bound = the plan's dependency chain\n{header}")
     for name, r in results.items():
         bound = r["lower_bound_round_trips"] if r["lower_bound_round_trips"] is not None else "-"
-        print(f"{name:<26}{r['wall_s']:>8.2f}{r['round_trips']:>9.1f}{r['sequential_requests']:>7}{bound:>7}"
-              f"{r['api_calls']:>7}{r['mutating_calls']:>10}")
-    print(f"AWS CLI sequence / trailctl setup: {ratio:.1f}x")
-    report = {"delay_ms": DELAY_MS, "runs": results, "cli_over_trailctl": round(ratio, 2)}
+        print(f"{name:<26}{r['wall_s']:>8.2f}{r['round_trips']:>9.1f}{r['sequential_requests']:>7g}{bound:>7}"
+              f"{r['api_calls']:>7g}{r['mutating_calls']:>10g}")
+    print(f"AWS CLI sequence / trailctl setup: {ratio:.1f}x (medians; per run: "
+          f"{', '.join(f'{x:.1f}x' for x in ratios)})")
+    report = {"delay_ms": DELAY_MS, "runs": results, "cli_over_trailctl": round(ratio, 2),
+              "each_run": runs, "cli_over_trailctl_each_run": [round(x, 2) for x in ratios]}
     with open(os.path.join(ROOT, "target/bench.json"), "w") as f:
         json.dump(report, f, indent=2)
 

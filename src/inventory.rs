@@ -1,6 +1,8 @@
-//! Reads the current state of every resource an integration involves, all
+//! Reads the current state of the resources an integration involves, all
 //! at once: the planner's input besides the desired state. Makes only
-//! read calls.
+//! read calls. The optional parts ([`Parts`]) are read when asked for:
+//! `status`, `delete`, `pause`, `resume` and `accounts` ask for all of them,
+//! `setup` for those its options build or the collector role records.
 
 use crate::aws::Clients;
 use crate::desired::{Names, Parts};

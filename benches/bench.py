@@ -74,6 +74,12 @@ def environment(keys, state_dir):
     return env
 
 
+def in_round_trips(wall):
+    """Wall time in units of the delay; none without a delay (a run at 0 ms
+    measures the emulator's and trailctl's own time)."""
+    return round(wall * 1000 / DELAY_MS, 1) if DELAY_MS else None
+
+
 def sequential_round_trips(log):
     """The longest chain of requests in which each one was sent only after the
     previous one was answered: round trips as the client waited for them,
@@ -100,7 +106,7 @@ def trailctl(url, env, *args):
     depth = re.search(r"critical path: (\d+) round trips", out.stderr)
     return {
         "wall_s": round(wall, 3),
-        "round_trips": round(wall * 1000 / DELAY_MS, 1),
+        "round_trips": in_round_trips(wall),
         "sequential_requests": sequential_round_trips(PROXY_LOG),
         "api_calls": len(calls),
         "mutating_calls": sum(1 for c in calls if not c.startswith(READ_PREFIXES)),
@@ -162,7 +168,7 @@ def aws_cli_pipeline(url, env):
         if out.returncode != 0:
             raise SystemExit(f"aws {' '.join(step[:2])} failed:\n{out.stderr}")
     wall = time.perf_counter() - started
-    return {"wall_s": round(wall, 3), "round_trips": round(wall * 1000 / DELAY_MS, 1),
+    return {"wall_s": round(wall, 3), "round_trips": in_round_trips(wall),
             "sequential_requests": sequential_round_trips(PROXY_LOG), "api_calls": len(steps), "mutating_calls": len(steps) - 1, "lower_bound_round_trips": None}
 
 
@@ -224,7 +230,8 @@ def main():
           f" the previous was answered; bound = the plan's dependency chain\n{header}")
     for name, r in results.items():
         bound = r["lower_bound_round_trips"] if r["lower_bound_round_trips"] is not None else "-"
-        print(f"{name:<26}{r['wall_s']:>8.2f}{r['round_trips']:>9.1f}{r['sequential_requests']:>7g}{bound:>7}"
+        per_rt = f"{r['round_trips']:.1f}" if r["round_trips"] is not None else "-"
+        print(f"{name:<26}{r['wall_s']:>8.2f}{per_rt:>9}{r['sequential_requests']:>7g}{bound:>7}"
               f"{r['api_calls']:>7g}{r['mutating_calls']:>10g}")
     print(f"AWS CLI sequence / trailctl setup: {ratio:.1f}x (medians; per run: "
           f"{', '.join(f'{x:.1f}x' for x in ratios)})")

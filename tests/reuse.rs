@@ -500,7 +500,19 @@ async fn a_bucket_in_another_region_gets_its_topic_and_queue_in_that_region() {
     put_log_objects(&eu, CORP_BUCKET, &[(&log, b"log")]).await;
     assert_eq!(delivered_keys(&eu.sqs, &queue).await, [log]);
 
-    // delete finds them there (recorded on the role) and removes them.
+    // A re-run without the queue finds it there (the role records the
+    // region and the part) and removes it there.
+    assert_success(&emu.trailctl().args(setup_args(&[])).output().unwrap());
+    assert!(eu.queue_urls().await.is_empty());
+    assert!(
+        eu.topic_arns()
+            .await
+            .iter()
+            .any(|t| t.ends_with(":trailctl-default")),
+        "the topic stays"
+    );
+
+    // delete finds the rest there (recorded on the role) and removes it.
     let out = emu.trailctl().args(["delete", "--yes"]).output().unwrap();
     assert_success(&out);
     assert!(!eu

@@ -12,7 +12,7 @@ use crate::iam::policy::VERSION;
 use crate::inventory::Inventory;
 use crate::resources::{
     bucket, function, log_group, notification, organization, parameter, queue, role, subscription,
-    topic, trail, Tags, TAG_KEY,
+    tag_value, topic, trail, Tags, TAG_KEY,
 };
 use crate::settings::{
     AccountId, Accounts, Delivery, Forward, IntegrationName, OrgSetup, SetupSettings,
@@ -138,7 +138,7 @@ impl Parts {
     /// by an earlier trailctl), or with a word this version does not know,
     /// may have every part.
     pub fn recorded(role_tags: &Tags) -> Parts {
-        let Some((_, value)) = role_tags.iter().find(|(k, _)| k == PARTS_TAG) else {
+        let Some(value) = tag_value(role_tags, PARTS_TAG) else {
             return Parts::ALL;
         };
         let mut flags = [false; 3];
@@ -215,12 +215,7 @@ impl Names {
     /// Take in what the collector role's tags record as reused; false when
     /// they record nothing.
     pub fn reuse_recorded(&mut self, role_tags: &Tags) -> bool {
-        let tag = |key: &str| {
-            role_tags
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let tag = |key: &str| tag_value(role_tags, key).map(str::to_owned);
         let (trail, bucket, topic) = (
             tag(REUSED_TRAIL_TAG),
             tag(REUSED_BUCKET_TAG),

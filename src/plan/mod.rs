@@ -17,7 +17,7 @@ use crate::desired::{Desired, Names, PARTS_TAG};
 use crate::inventory::Inventory;
 use crate::resources::{
     bucket, function, log_group, notification, organization, owned_by, parameter, queue, role,
-    subscription, topic, trail, FieldChange, Kind, Tags, TAG_KEY,
+    subscription, tag_value, topic, trail, FieldChange, Kind, Tags, TAG_KEY,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -556,8 +556,8 @@ impl Plan {
 pub type Adopted<'a> = &'a [Kind];
 
 fn not_owned_note(tags: &Tags, integration: &str) -> String {
-    match tags.iter().find(|(k, _)| k == TAG_KEY) {
-        Some((_, other)) => format!("owned by integration `{other}`, not `{integration}`"),
+    match tag_value(tags, TAG_KEY) {
+        Some(other) => format!("owned by integration `{other}`, not `{integration}`"),
         None => format!("exists without the tag {TAG_KEY}={integration}; trailctl does not change what it does not own"),
     }
 }
@@ -802,20 +802,18 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
 /// integration now has, when that differs from what the role records.
 /// `spec` has the desired record among its tags.
 fn parts_record_step(spec: &role::Spec, state: &role::State) -> Option<Step> {
-    let value = |tags: &Tags| {
-        tags.iter()
-            .find(|(k, _)| k == PARTS_TAG)
-            .map(|(_, v)| v.clone())
-    };
-    let (want, have) = (value(&spec.tags)?, value(&state.tags));
-    if have.as_ref() == Some(&want) {
+    let (want, have) = (
+        tag_value(&spec.tags, PARTS_TAG)?,
+        tag_value(&state.tags, PARTS_TAG),
+    );
+    if have == Some(want) {
         return None;
     }
     Some(
         Step::new(Kind::Role, &spec.name, Action::Update, Direction::Record)
             .with_changes(vec![FieldChange::new(
                 "parts record",
-                have.unwrap_or_else(|| "(none)".into()),
+                have.unwrap_or("(none)"),
                 want,
             )])
             .with_note("written last: it lists what the integration is made of")

@@ -214,6 +214,11 @@ pub fn all_actions() -> std::collections::BTreeSet<&'static str> {
 pub type Tags = Vec<(String, String)>;
 
 /// Is this resource owned by the integration `name`?
+/// The value of the tag `key`, if the resource has it.
+pub fn tag_value<'a>(tags: &'a Tags, key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
 pub fn owned_by(tags: &Tags, name: &str) -> bool {
     tags.iter().any(|(k, v)| k == TAG_KEY && v == name)
 }
@@ -221,10 +226,8 @@ pub fn owned_by(tags: &Tags, name: &str) -> bool {
 /// The change that puts the ownership tag on a resource, if it lacks it.
 pub fn tag_change(tags: &Tags, name: &str) -> Option<FieldChange> {
     (!owned_by(tags, name)).then(|| {
-        let from = tags
-            .iter()
-            .find(|(k, _)| k == TAG_KEY)
-            .map(|(_, v)| format!("{TAG_KEY}={v}"))
+        let from = tag_value(tags, TAG_KEY)
+            .map(|v| format!("{TAG_KEY}={v}"))
             .unwrap_or_else(|| "(untagged)".into());
         FieldChange::new("tags", from, format!("{TAG_KEY}={name}"))
     })

@@ -42,10 +42,9 @@ pub struct Pause {
 
 impl State {
     pub fn pause(&self) -> Option<Pause> {
-        let tag = |key: &str| self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         Some(Pause {
-            since: tag(PAUSED_AT_TAG)?.clone(),
-            stopped_logging: tag(PAUSED_LOGGING_TAG).is_some_and(|v| v == "true"),
+            since: super::tag_value(&self.tags, PAUSED_AT_TAG)?.to_owned(),
+            stopped_logging: super::tag_value(&self.tags, PAUSED_LOGGING_TAG) == Some("true"),
         })
     }
 }

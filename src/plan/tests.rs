@@ -551,6 +551,15 @@ fn with_delivery(sqs: bool, https: bool, cloudwatch_logs: bool, token: bool) -> 
     s
 }
 
+/// The desired state of the default integration with these delivery options.
+fn delivering(sqs: bool, https: bool, cloudwatch_logs: bool, token: bool) -> Desired {
+    desired(
+        &names(),
+        &with_delivery(sqs, https, cloudwatch_logs, token),
+        "ext".into(),
+    )
+}
+
 /// The (action, kind, name) of every step that is not "no change", sorted.
 fn changes(plan: &Plan) -> Vec<(Action, Kind, String)> {
     let mut out: Vec<_> = plan
@@ -646,16 +655,8 @@ fn each_delivery_mode_creates_exactly_its_resources_and_converges() {
 
 #[test]
 fn switching_sqs_to_https_removes_the_queue_after_building_the_forwarder() {
-    let sqs = desired(
-        &names(),
-        &with_delivery(true, false, false, false),
-        "ext".into(),
-    );
-    let https = desired(
-        &names(),
-        &with_delivery(false, true, false, true),
-        "ext".into(),
-    );
+    let sqs = delivering(true, false, false, false);
+    let https = delivering(false, true, false, true);
     let plan = setup(&names(), &https, &converged(&sqs), &[]);
     let queue = plan.steps.iter().find(|s| s.kind == Kind::Queue).unwrap();
     assert_eq!(queue.action, Action::Delete);
@@ -687,11 +688,7 @@ fn switching_sqs_to_https_removes_the_queue_after_building_the_forwarder() {
 
 #[test]
 fn a_first_forwarder_needs_a_token_and_a_re_run_keeps_the_stored_one() {
-    let without = desired(
-        &names(),
-        &with_delivery(false, true, false, false),
-        "ext".into(),
-    );
+    let without = delivering(false, true, false, false);
     let plan = setup(&names(), &without, &Inventory::default(), &[]);
     let token = plan
         .steps
@@ -705,11 +702,7 @@ fn a_first_forwarder_needs_a_token_and_a_re_run_keeps_the_stored_one() {
         .unwrap()
         .contains("TRAILCTL_FORWARD_TOKEN"));
 
-    let with = desired(
-        &names(),
-        &with_delivery(false, true, false, true),
-        "ext".into(),
-    );
+    let with = delivering(false, true, false, true);
     let plan = setup(&names(), &without, &converged(&with), &[]);
     assert!(plan.is_empty(), "{:?}", changes(&plan));
 
@@ -733,11 +726,7 @@ fn a_first_forwarder_needs_a_token_and_a_re_run_keeps_the_stored_one() {
 
 #[test]
 fn a_pause_of_the_cloudwatch_logs_feed_is_kept_by_setup_and_undone_by_resume() {
-    let desired = desired(
-        &names(),
-        &with_delivery(false, true, true, true),
-        "ext".into(),
-    );
+    let desired = delivering(false, true, true, true);
     let mut inventory = converged(&desired);
     let paused = pause(&names(), &inventory, false, "2026-11-24T00:00:00Z");
     assert!(paused.steps.iter().any(|s| matches!(
@@ -770,11 +759,7 @@ fn the_forwarder_package_is_reproducible_and_stale_permissions_of_ours_are_remov
     assert_eq!(function::package(), function::package());
     assert_eq!(function::code_sha256(&function::package()).len(), 44);
 
-    let desired = desired(
-        &names(),
-        &with_delivery(false, true, true, true),
-        "ext".into(),
-    );
+    let desired = delivering(false, true, true, true);
     let mut inventory = converged(&desired);
     let state = inventory.function.as_mut().unwrap();
     // Left from before --cloudwatch-logs, and someone else's.
@@ -1264,16 +1249,8 @@ fn a_full_home_region_refuses_a_new_trail_and_a_covering_trail_is_a_warning() {
 
 #[test]
 fn the_parts_record_is_written_last_and_only_when_it_changes() {
-    let sqs = desired(
-        &names(),
-        &with_delivery(true, false, false, false),
-        "ext".into(),
-    );
-    let https = desired(
-        &names(),
-        &with_delivery(false, true, false, true),
-        "ext".into(),
-    );
+    let sqs = delivering(true, false, false, false);
+    let https = delivering(false, true, false, true);
     let record_steps = |plan: &Plan| -> Vec<(Action, Vec<FieldChange>)> {
         plan.steps
             .iter()

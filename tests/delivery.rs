@@ -473,15 +473,14 @@ async fn cloudwatch_logs_delivers_the_trail_to_a_group_the_forwarder_subscribes(
         .expect("a statement for CloudWatch Logs");
     assert_eq!(logs["Condition"]["ArnLike"]["AWS:SourceArn"], group_arn);
 
-    let out = emu
-        .trailctl()
-        .arg("-v")
-        .env("TRAILCTL_FORWARD_TOKEN", TOKEN)
-        .args(setup_args(&args))
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert_eq!(mutating_calls(&out.stderr), Vec::<String>::new());
+    assert_eq!(
+        mutating_calls_of(
+            emu.trailctl()
+                .env("TRAILCTL_FORWARD_TOKEN", TOKEN)
+                .args(setup_args(&args))
+        ),
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -639,14 +638,10 @@ async fn pause_stops_the_cloudwatch_logs_feed_and_resume_restores_it_and_replays
     assert_eq!(aws.notification_ids(BUCKET).await, Vec::<String>::new());
 
     // A setup while paused keeps the pause.
-    let out = emu
-        .trailctl()
-        .arg("-v")
-        .args(setup_args(&args))
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert_eq!(mutating_calls(&out.stderr), Vec::<String>::new());
+    assert_eq!(
+        mutating_calls_of(emu.trailctl().args(setup_args(&args))),
+        Vec::<String>::new()
+    );
 
     let missed = format!("{}{ACCOUNT}_CloudTrail_missed.json.gz", todays_prefix());
     put_log_objects(&aws, BUCKET, &[(&missed, b"missed")]).await;
@@ -686,14 +681,10 @@ async fn an_interrupted_forwarder_setup_converges_when_run_again() {
 
     assert_success(&with_token(&emu, &HTTPS));
     assert_eq!(aws.function_names().await, [FUNCTION]);
-    let out = emu
-        .trailctl()
-        .arg("-v")
-        .args(setup_args(&HTTPS))
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert!(mutating_calls(&out.stderr).is_empty(), "converged");
+    assert!(
+        mutating_calls_of(emu.trailctl().args(setup_args(&HTTPS))).is_empty(),
+        "converged"
+    );
 }
 
 /// What the collector role records as the integration's optional parts.

@@ -239,14 +239,10 @@ async fn an_existing_bucket_keeps_others_statement_and_entry_exactly_through_set
     assert_eq!(delivered_keys(&aws.sqs, &url).await, [log]);
 
     // A re-run without the flag keeps the reuse and changes nothing.
-    let out = emu
-        .trailctl()
-        .arg("-v")
-        .args(setup_args(&["--delivery", "sqs"]))
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert_eq!(mutating_calls(&out.stderr), Vec::<String>::new());
+    assert_eq!(
+        mutating_calls_of(emu.trailctl().args(setup_args(&["--delivery", "sqs"]))),
+        Vec::<String>::new()
+    );
 
     // delete removes only trailctl's parts: the bucket, the foreign
     // statement and the foreign entry stay exactly as they were.
@@ -402,14 +398,10 @@ async fn an_existing_multi_region_trail_is_recommended_then_reused_without_any_c
     assert_eq!(report["verdict"], "active", "{report:#}");
 
     // A re-run without the flag keeps the reuse; delete keeps the trail.
-    let out = emu
-        .trailctl()
-        .arg("-v")
-        .args(setup_args(&["--delivery", "sqs"]))
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert_eq!(mutating_calls(&out.stderr), Vec::<String>::new());
+    assert_eq!(
+        mutating_calls_of(emu.trailctl().args(setup_args(&["--delivery", "sqs"]))),
+        Vec::<String>::new()
+    );
     let out = emu.trailctl().args(["delete", "--yes"]).output().unwrap();
     assert_success(&out);
     assert_eq!(aws.trail_names().await, ["corp-trail"]);

@@ -450,6 +450,14 @@ pub fn mutating_calls(stderr: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Run `command` with `-v`, expect it to succeed, and return the mutating
+/// operations it called: a converged re-run calls none.
+pub fn mutating_calls_of(command: &mut assert_cmd::Command) -> Vec<String> {
+    let out = command.arg("-v").output().unwrap();
+    assert_success(&out);
+    mutating_calls(&out.stderr)
+}
+
 pub fn is_mutating(operation: &str) -> bool {
     !["Get", "List", "Head", "Describe", "Lookup", "Simulate"]
         .iter()

@@ -4,8 +4,10 @@ Runs trailctl's setup, a no-change re-run, status and delete against the
 emulator behind a proxy that delays every request (default 50 ms), and the
 same core pipeline built by AWS CLI calls in sequence, as vendor scripts do.
 Runs it all TRAILCTL_BENCH_RUNS times (default 3), each against a fresh
-emulator, and reports the medians. Prints a table and writes
-target/bench.json.
+emulator, and reports the medians. Then measures the binary itself: its
+size and the time `trailctl --help` takes (median of 30). Prints a table and
+each of the issue's targets, met or not, writes target/bench.json, and exits
+1 when a target is not met.
 """
 
 import json
@@ -206,6 +208,41 @@ def suite():
         moto.kill()
 
 
+def binary_figures():
+    """The binary's size and the median time of `trailctl --help` over 30
+    runs (after one run that pages the binary in)."""
+    subprocess.run([TRAILCTL, "--help"], capture_output=True, check=True)
+    times = []
+    for _ in range(30):
+        started = time.perf_counter()
+        subprocess.run([TRAILCTL, "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return {"binary_bytes": os.path.getsize(TRAILCTL),
+            "help_ms": round(statistics.median(times) * 1000, 1)}
+
+
+def targets(results, ratio, binary):
+    """The issue's targets: (what, measured, met)."""
+    def chain_within(name):
+        r = results[name]
+        return (f"{name}: chain {r['sequential_requests']:g} <= 1.5 x bound {r['lower_bound_round_trips']}",
+                r["sequential_requests"] <= 1.5 * r["lower_bound_round_trips"])
+    checks = [chain_within("setup (core)"), chain_within("setup (https)"), chain_within("setup (https+cwl)")]
+    if DELAY_MS == 50:  # the ratio's target is set at 50 ms
+        checks.append((f"setup (core) >= 15x faster than the AWS CLI sequence: {ratio:.1f}x", ratio >= 15))
+    for name in ("setup, no change", "setup (https), no change"):
+        r = results[name]
+        checks.append((f"{name}: chain {r['sequential_requests']:g} <= 3, {r['mutating_calls']:g} mutating",
+                       r["sequential_requests"] <= 3 and r["mutating_calls"] == 0))
+    r = results["status"]
+    checks.append((f"status: chain {r['sequential_requests']:g} <= 3", r["sequential_requests"] <= 3))
+    checks += [chain_within("delete"), chain_within("delete (https)")]
+    mib = binary["binary_bytes"] / 2**20
+    checks.append((f"--help: {binary['help_ms']:g} ms < 20 ms", binary["help_ms"] < 20))
+    checks.append((f"binary: {binary['binary_bytes']:,} bytes = {mib:.2f} MiB < 10 MiB", mib < 10))
+    return checks
+
+
 def median_of(runs):
     """Each figure of each case: the median over the runs (the emulator and
     this 2-core machine are noisy; one run can be off by 10 %)."""
@@ -235,10 +272,18 @@ def main():
               f"{r['api_calls']:>7g}{r['mutating_calls']:>10g}")
     print(f"AWS CLI sequence / trailctl setup: {ratio:.1f}x (medians; per run: "
           f"{', '.join(f'{x:.1f}x' for x in ratios)})")
-    report = {"delay_ms": DELAY_MS, "runs": results, "cli_over_trailctl": round(ratio, 2),
-              "each_run": runs, "cli_over_trailctl_each_run": [round(x, 2) for x in ratios]}
+    binary = binary_figures()
+    checks = targets(results, ratio, binary)
+    print(f"\ntargets ({TRAILCTL}):")
+    for what, met in checks:
+        print(f"  {'met    ' if met else 'NOT MET'}  {what}")
+    report = {"delay_ms": DELAY_MS, "binary": TRAILCTL, "runs": results, "cli_over_trailctl": round(ratio, 2),
+              "each_run": runs, "cli_over_trailctl_each_run": [round(x, 2) for x in ratios], **binary,
+              "targets": [{"target": what, "met": met} for what, met in checks]}
     with open(os.path.join(ROOT, "target/bench.json"), "w") as f:
         json.dump(report, f, indent=2)
+    if not all(met for _, met in checks):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -78,8 +78,7 @@ fn every_kind_of_bad_input_exits_2_without_contacting_the_endpoint() {
         ),
     ];
     for (args, message) in cases {
-        let out = assert_cmd::Command::cargo_bin("trailctl")
-            .unwrap()
+        let out = common::trailctl_binary()
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -103,8 +102,7 @@ fn every_kind_of_bad_input_exits_2_without_contacting_the_endpoint() {
 
 #[test]
 fn an_endpoint_that_is_not_a_url_exits_2() {
-    let out = assert_cmd::Command::cargo_bin("trailctl")
-        .unwrap()
+    let out = common::trailctl_binary()
         .args([
             "--endpoint-url",
             "ftp://example",

@@ -1,5 +1,6 @@
 //! `install.sh` against a loopback HTTP server serving what `scripts/dist`
-//! builds (packaging the test build of the binary): it installs and runs,
+//! builds (packaging the test build of the binary, or the one
+//! `TRAILCTL_TEST_BINARY` names): it installs and runs,
 //! and it fails closed — a tampered archive or checksum list, an unknown
 //! platform or an unreachable server installs nothing.
 
@@ -15,7 +16,11 @@ fn repo() -> PathBuf {
 fn dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(repo().join("scripts/dist"))
-        .env("TRAILCTL_DIST_BINARY", env!("CARGO_BIN_EXE_trailctl"))
+        .env(
+            "TRAILCTL_DIST_BINARY",
+            std::env::var_os("TRAILCTL_TEST_BINARY")
+                .unwrap_or_else(|| env!("CARGO_BIN_EXE_trailctl").into()),
+        )
         .env("TRAILCTL_DIST_DIR", dir.path())
         .output()
         .unwrap();

@@ -256,7 +256,7 @@ async fn unreadable_permissions_stop_with_advice_and_skip_preflight_goes_ahead()
 #[test]
 fn policy_prints_the_shipped_file_and_renders_concrete_arns_offline() {
     let trailctl = || {
-        let mut cmd = assert_cmd::Command::cargo_bin("trailctl").unwrap();
+        let mut cmd = common::trailctl_binary();
         // No credentials, no region, no endpoint: `policy` needs none.
         cmd.env_clear().env("PATH", std::env::var("PATH").unwrap());
         cmd

@@ -15,6 +15,16 @@ pub const REGION: &str = "us-east-1";
 pub const COLLECTOR: &str = "111122223333";
 pub const BUCKET: &str = "trailctl-default-123456789012-us-east-1";
 
+/// The `trailctl` under test: the one cargo built for these tests, or the
+/// one `TRAILCTL_TEST_BINARY` names, so that the suite can run against the
+/// shipped build (`TRAILCTL_TEST_BINARY=$(scripts/release-build) cargo test`).
+pub fn trailctl_binary() -> assert_cmd::Command {
+    match std::env::var_os("TRAILCTL_TEST_BINARY") {
+        Some(path) => assert_cmd::Command::new(path),
+        None => assert_cmd::Command::cargo_bin("trailctl").expect("binary"),
+    }
+}
+
 pub struct Emulator {
     child: Child,
     pub url: String,
@@ -132,7 +142,7 @@ impl Emulator {
 
     /// `trailctl` against this emulator, with a clean AWS environment.
     pub fn trailctl(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("trailctl").expect("binary");
+        let mut cmd = trailctl_binary();
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
             if key.starts_with("AWS_") || key.starts_with("TRAILCTL_") {

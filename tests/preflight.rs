@@ -177,6 +177,70 @@ async fn a_user_with_an_explicit_deny_is_refused_with_the_deny_named() {
     assert!(aws.everything().await.is_empty());
 }
 
+/// An IAM Identity Center (SSO) sign-in, as in CloudShell: a session of a
+/// role under a path that the session's ARN does not show.
+const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
+const SSO_ROLE: &str = "AWSReservedSSO_SecurityAdmin_0123456789abcdef";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_session_is_checked_as_its_role_with_its_path_reading_the_role_once() {
+    let emu = Emulator::start();
+    let aws = emu.clients().await;
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
+    let role = aws
+        .iam
+        .create_role()
+        .role_name(SSO_ROLE)
+        .path(SSO_PATH)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let role_arn = role.role().unwrap().arn().to_owned();
+    assert_eq!(
+        role_arn,
+        format!("arn:aws:iam::{ACCOUNT}:role{SSO_PATH}{SSO_ROLE}")
+    );
+    aws.iam
+        .put_role_policy()
+        .role_name(SSO_ROLE)
+        .policy_name("trailctl")
+        .policy_document(user_policy(&[], &[]).to_string())
+        .send()
+        .await
+        .unwrap();
+    let session = aws
+        .sts
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("alice")
+        .send()
+        .await
+        .unwrap();
+    let creds = session.credentials().unwrap();
+    emu.enforce_iam();
+
+    let out = emu
+        .trailctl()
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env("AWS_SESSION_TOKEN", creds.session_token())
+        .args(["-v", "--output", "json"])
+        .args(SETUP)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let report = json_stdout(&out);
+    assert_eq!(report["preflight"]["principal"], role_arn.as_str());
+    assert_eq!(report["preflight"]["method"], "local_evaluation");
+    assert_eq!(report["preflight"]["findings"], json!([]));
+    // One GetRole for the caller's role (its path for the simulator, its
+    // boundary for the local evaluation) and one for the collector role.
+    assert_eq!(calls_to(&out.stderr, "GetRole"), 2);
+    assert_eq!(aws.trail_names().await, ["trailctl-default"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn check_reports_everything_without_changing_anything() {
     let emu = Emulator::start();

@@ -8,10 +8,11 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
+use aws_sdk_iam::types::Role;
 use aws_sdk_iam::Client;
 use futures::future::try_join_all;
 
-use super::{Permission, Principal};
+use super::Permission;
 use crate::aws::AwsResultExt;
 use crate::iam::eval::{self, Decision, NamedPolicy, Request};
 use crate::iam::policy;
@@ -41,32 +42,23 @@ impl CallerPolicies {
     }
 }
 
-/// The ARN, with its path, of the role named `name`.
-pub async fn role_arn(iam: &Client, name: &str) -> anyhow::Result<String> {
-    let out = iam
-        .get_role()
+/// The caller's role as `iam:GetRole` returns it, or why it could not be
+/// read. A cloneable result, so that one call serves both the simulator
+/// (the role's ARN with its path) and the local evaluation (its boundary).
+pub type CallerRole = Result<Role, String>;
+
+/// `iam:GetRole` on the caller's role `name`.
+pub async fn caller_role(iam: &Client, name: &str) -> CallerRole {
+    iam.get_role()
         .role_name(name)
         .send()
         .await
-        .aws(format!("iam:GetRole on the caller's role {name}"))?;
-    Ok(out
-        .role()
-        .context("GetRole returned no role")?
-        .arn()
-        .to_owned())
+        .aws(format!("iam:GetRole on the caller's role {name}"))
+        .and_then(|out| out.role.context("GetRole returned no role"))
+        .map_err(|e| format!("{e:#}"))
 }
 
-pub async fn read(iam: &Client, principal: &Principal) -> anyhow::Result<CallerPolicies> {
-    match principal {
-        Principal::User { name, .. } => read_user(iam, name).await,
-        Principal::Role { name } => read_role(iam, name).await,
-        Principal::Root | Principal::Other => {
-            anyhow::bail!("this caller has no IAM policies to read")
-        }
-    }
-}
-
-async fn read_user(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
+pub async fn read_user(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
     let owner = format!("user {name}");
     // The user (for its boundary) and its policy lists at once.
     let (user, inline, attached, groups) = tokio::try_join!(
@@ -101,16 +93,16 @@ async fn read_user(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
     Ok(CallerPolicies { identity, boundary })
 }
 
-async fn read_role(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
+/// The role's policies, read alongside `role` (its `GetRole`, shared with
+/// the simulator), which gives the boundary.
+pub async fn read_role(
+    iam: &Client,
+    name: &str,
+    role: impl std::future::Future<Output = CallerRole>,
+) -> anyhow::Result<CallerPolicies> {
     let owner = format!("role {name}");
     let (role, inline, attached) = tokio::try_join!(
-        async {
-            iam.get_role()
-                .role_name(name)
-                .send()
-                .await
-                .aws("iam:GetRole")
-        },
+        async { role.await.map_err(anyhow::Error::msg) },
         role_inline(iam, name, &owner),
         async {
             let arns = role_attached(iam, name).await?;
@@ -118,8 +110,7 @@ async fn read_role(iam: &Client, name: &str) -> anyhow::Result<CallerPolicies> {
         },
     )?;
     let boundary_arn = role
-        .role()
-        .and_then(|r| r.permissions_boundary())
+        .permissions_boundary()
         .and_then(|b| b.permissions_boundary_arn())
         .map(str::to_owned);
     Ok(CallerPolicies {

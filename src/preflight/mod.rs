@@ -13,7 +13,8 @@ mod simulate;
 
 use std::collections::HashMap;
 
-use futures::future::Either;
+use futures::future::{self, Either};
+use futures::FutureExt as _;
 
 use serde::Serialize;
 
@@ -353,7 +354,10 @@ pub async fn check(
         why,
     };
     let principal = Principal::from_caller_arn(&caller.arn);
-    let principal_arn = match &principal {
+    let iam = &clients.iam;
+    // The ARN to simulate, and the caller's policies for when the simulator
+    // cannot answer, read alongside it.
+    let (principal_arn, reading) = match &principal {
         Principal::Root => {
             return Ok(Report::from_decisions(
                 caller.arn.clone(),
@@ -369,20 +373,34 @@ pub async fn check(
                     .into(),
             ))
         }
-        Principal::User { arn, .. } => arn.clone(),
-        // Without iam:GetRole, try the ARN without a path: right for most
-        // roles, and the simulator says so when it is not.
-        Principal::Role { name } => local::role_arn(&clients.iam, name)
-            .await
-            .unwrap_or_else(|_| {
-                format!("arn:{}:iam::{}:role/{name}", caller.partition, caller.account)
-            }),
+        Principal::User { arn, name } => (
+            Either::Left(future::ready(arn.clone())),
+            Either::Left(local::read_user(iam, name)),
+        ),
+        // A role session's ARN does not show the role's path, which the
+        // simulator needs: one GetRole gives it, and the role's boundary to
+        // the local evaluation, whose policy lists are read alongside it.
+        Principal::Role { name } => {
+            let role = local::caller_role(iam, name).shared();
+            // Without iam:GetRole, the ARN without a path: right for most
+            // roles, and the simulator says so when it is not.
+            let pathless = format!("arn:{}:iam::{}:role/{name}", caller.partition, caller.account);
+            (
+                Either::Right(role.clone().map(|role| role.map_or(pathless, |r| r.arn))),
+                Either::Right(local::read_role(iam, name, role)),
+            )
+        }
     };
+    let principal_arn = principal_arn.shared();
     let outcome = simulator_or_policies(
-        simulate::run(&clients.iam, &principal_arn, permissions, &contexts),
-        local::read(&clients.iam, &principal),
+        async {
+            let arn = principal_arn.clone().await;
+            simulate::run(iam, &arn, permissions, &contexts).await
+        },
+        reading,
     )
     .await;
+    let principal_arn = principal_arn.await;
     let (simulator_error, policies) = match outcome {
         Ok(decisions) => {
             return Ok(Report::from_decisions(

@@ -17,7 +17,9 @@ pub const BUCKET: &str = "trailctl-default-123456789012-us-east-1";
 
 /// The `trailctl` under test: the one cargo built for these tests, or the
 /// one `TRAILCTL_TEST_BINARY` names, so that the suite can run against the
-/// shipped build (`TRAILCTL_TEST_BINARY=$(scripts/release-build) cargo test`).
+/// shipped build (`TRAILCTL_TEST_BINARY=$(scripts/release-build) cargo test
+/// --tests`). The tests that inject faults need the debug build's hook
+/// (`src/aws.rs`) and fail against a release build.
 pub fn trailctl_binary() -> assert_cmd::Command {
     match std::env::var_os("TRAILCTL_TEST_BINARY") {
         Some(path) => assert_cmd::Command::new(path),

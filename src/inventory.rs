@@ -32,6 +32,17 @@ pub struct Inventory {
     pub trails: Vec<trail::Found>,
 }
 
+impl Inventory {
+    /// The pause recorded on the collector role, when the role is this
+    /// integration's.
+    pub fn pause(&self, integration: &str) -> Option<role::Pause> {
+        self.role
+            .as_ref()
+            .filter(|r| crate::resources::owned_by(&r.tags, integration))
+            .and_then(role::State::pause)
+    }
+}
+
 /// Read the core resources and the optional `parts`, all at once; a part
 /// not read is left absent.
 pub async fn read(clients: &Clients, names: &Names, parts: Parts) -> anyhow::Result<Inventory> {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::desired::{Desired, Names};
 use crate::inventory::Inventory;
 use crate::plan::{self, Action};
-use crate::resources::{bucket, topic, Kind};
+use crate::resources::{bucket, role, Kind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,7 +71,7 @@ pub struct Status {
     /// One line for people, e.g. "active, waiting for first delivery".
     pub summary: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub paused_since: Option<topic::Pause>,
+    pub paused_since: Option<role::Pause>,
     pub checks: Vec<Check>,
     /// Organization integrations: each collected account's newest log file.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -145,11 +145,7 @@ pub fn assess(
 ) -> Status {
     let integration = names.integration.as_str();
     let owned = |tags: &crate::resources::Tags| crate::resources::owned_by(tags, integration);
-    let pause = inventory
-        .topic
-        .as_ref()
-        .filter(|t| owned(&t.tags))
-        .and_then(|t| t.pause());
+    let pause = inventory.pause(integration);
     let bucket_state = match &inventory.bucket {
         bucket::Observed::Present(s) => Some(s.as_ref()),
         _ => None,
@@ -460,8 +456,8 @@ mod tests {
                     let state = bucket_state(inv);
                     state.notification =
                         notification::without(&state.notification, "trailctl-default");
-                    inv.topic.as_mut().unwrap().tags.push((
-                        crate::resources::topic::PAUSED_AT_TAG.into(),
+                    inv.role.as_mut().unwrap().tags.push((
+                        crate::resources::role::PAUSED_AT_TAG.into(),
                         "2026-11-24T10:00:00Z".into(),
                     ));
                 },

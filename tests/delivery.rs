@@ -689,16 +689,7 @@ async fn an_interrupted_forwarder_setup_converges_when_run_again() {
 
 /// What the collector role records as the integration's optional parts.
 async fn parts_record(aws: &Clients) -> Option<String> {
-    aws.iam
-        .list_role_tags()
-        .role_name("trailctl-default")
-        .send()
-        .await
-        .unwrap()
-        .tags()
-        .iter()
-        .find(|t| t.key() == "trailctl:parts")
-        .map(|t| t.value().to_owned())
+    aws.role_tag("trailctl-default", "trailctl:parts").await
 }
 
 /// The services of the optional parts: a run that needs none of them calls

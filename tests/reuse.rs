@@ -618,6 +618,33 @@ async fn an_existing_topic_gets_our_subscription_and_statement_and_keeps_its_own
     put_log_objects(&aws, BUCKET, &[(&log, b"log")]).await;
     assert_eq!(delivered_keys(&aws.sqs, &url).await, [log]);
 
+    // pause and resume work with it, and leave it untagged: the pause is
+    // recorded on the collector role.
+    let out = emu.trailctl().args(["pause", "--yes"]).output().unwrap();
+    assert_success(&out);
+    assert!(aws
+        .role_tag("trailctl-default", "trailctl:paused-at")
+        .await
+        .is_some());
+    assert_eq!(aws.topic_tags(CORP_TOPIC).await, Vec::new());
+    let during = log_key("").replace("_x.json", "_during.json");
+    put_log_objects(&aws, BUCKET, &[(&during, b"log")]).await;
+    assert_eq!(delivered_keys(&aws.sqs, &url).await, Vec::<String>::new());
+    let out = emu
+        .trailctl()
+        .args(["resume", "--no-replay", "--yes"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(
+        aws.role_tag("trailctl-default", "trailctl:paused-at").await,
+        None
+    );
+    assert_eq!(aws.topic_tags(CORP_TOPIC).await, Vec::new());
+    let after = log_key("").replace("_x.json", "_after.json");
+    put_log_objects(&aws, BUCKET, &[(&after, b"log")]).await;
+    assert_eq!(delivered_keys(&aws.sqs, &url).await, [after]);
+
     // delete: the topic stays with its own policy; our subscription goes.
     let out = emu.trailctl().args(["delete", "--yes"]).output().unwrap();
     assert_success(&out);

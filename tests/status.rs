@@ -272,7 +272,12 @@ async fn pause_keeps_recording_and_resume_replays_what_was_missed() {
     let (code, report) = status(&emu);
     assert_eq!(code, 10, "{report:#}");
     assert_eq!(report["verdict"], "paused");
-    assert!(report["paused_since"]["since"].is_string());
+    let since = report["paused_since"]["since"].as_str().unwrap().to_owned();
+    // Recorded on the collector role, which is always the integration's own.
+    assert_eq!(
+        aws.role_tag("trailctl-default", "trailctl:paused-at").await,
+        Some(since)
+    );
     let trail = aws
         .cloudtrail
         .get_trail_status()
@@ -320,6 +325,10 @@ async fn pause_keeps_recording_and_resume_replays_what_was_missed() {
     let (code, report) = status(&emu);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdict"], "active");
+    assert_eq!(
+        aws.role_tag("trailctl-default", "trailctl:paused-at").await,
+        None
+    );
 
     // Delivery works after it, as setup left it.
     let after = format!("{}after.json.gz", todays_prefix());

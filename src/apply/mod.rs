@@ -69,8 +69,8 @@ pub async fn run_op(clients: &Clients, op: &Op) -> anyhow::Result<()> {
         Op::CreateTrail(spec) => trail::create(&clients.cloudtrail, spec).await,
         Op::UpdateTrail(spec, settings) => trail::update(&clients.cloudtrail, spec, settings).await,
         Op::DeleteTrail { name } => trail::delete(&clients.cloudtrail, name).await,
-        Op::TagTopic { arn, tags } => topic::tag(&clients.sns, arn, tags).await,
-        Op::UntagTopic { arn, keys } => topic::untag(&clients.sns, arn, keys).await,
+        Op::TagRole { name, tags } => role::tag(&clients.iam, name, tags).await,
+        Op::UntagRole { name, keys } => role::untag(&clients.iam, name, keys).await,
         Op::StopLogging { name } => trail::stop_logging(&clients.cloudtrail, name).await,
         Op::StartLogging { name } => trail::start_logging(&clients.cloudtrail, name).await,
         Op::SetNotification { bucket, config, .. } => {

@@ -11,7 +11,7 @@ use crate::inventory::{self, Inventory};
 use crate::output::Printer;
 use crate::plan::{self, Plan};
 use crate::replay;
-use crate::resources::{topic, Kind};
+use crate::resources::Kind;
 use crate::settings::{BucketName, Global, PauseSettings, ResumeSettings};
 
 /// What `resume` replayed (JSON output).
@@ -82,11 +82,7 @@ pub async fn pause(
     .await?;
     if let Some(applied) = outcome {
         if !applied {
-            let since = inventory
-                .topic
-                .as_ref()
-                .and_then(|t| t.pause())
-                .map(|p| p.since);
+            let since = inventory.pause(names.integration.as_str()).map(|p| p.since);
             printer.text(&format!(
                 "\nAlready paused{}: nothing to change.",
                 since.map(|s| format!(" since {s}")).unwrap_or_default()
@@ -118,7 +114,7 @@ pub async fn resume(
         &desired::notification_spec(&names, accounts.as_ref()),
         &inventory,
     );
-    let paused = inventory.topic.as_ref().and_then(topic::State::pause);
+    let paused = inventory.pause(names.integration.as_str());
     let since = settings
         .replay_since
         .clone()

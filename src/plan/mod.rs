@@ -76,13 +76,14 @@ pub enum Op {
     DeleteTrail {
         name: String,
     },
-    /// `pause` records itself on the topic; `resume` removes the record.
-    TagTopic {
-        arn: String,
+    /// `pause` records itself on the collector role; `resume` removes the
+    /// record.
+    TagRole {
+        name: String,
         tags: Tags,
     },
-    UntagTopic {
-        arn: String,
+    UntagRole {
+        name: String,
         keys: Vec<String>,
     },
     StopLogging {
@@ -290,8 +291,8 @@ impl Op {
                 target: PolicyTarget::Topic(_),
                 ..
             } => vec!["sns:SetTopicAttributes"],
-            Op::TagTopic { .. } => vec!["sns:TagResource"],
-            Op::UntagTopic { .. } => vec!["sns:UntagResource"],
+            Op::TagRole { .. } => vec!["iam:TagRole"],
+            Op::UntagRole { .. } => vec!["iam:UntagRole"],
             Op::StopLogging { .. } => trail::STOP_ACTIONS.to_vec(),
             Op::StartLogging { .. } => vec!["cloudtrail:StartLogging"],
             Op::CreateQueue(_) => queue::CREATE_ACTIONS.to_vec(),
@@ -735,7 +736,7 @@ pub fn setup(names: &Names, desired: &Desired, inventory: &Inventory, adopted: A
         bucket::Observed::Present(s) => s.notification.clone(),
         _ => NotificationConfiguration::builder().build(),
     };
-    let pause = inventory.topic.as_ref().and_then(|t| t.pause());
+    let pause = inventory.pause(names.integration.as_str());
     // While paused, setup keeps the entries as the pause left them.
     let spec = match &pause {
         Some(_) => desired.notification.paused(),
@@ -854,7 +855,7 @@ fn notification_step(
     spec: &notification::Spec,
     current: &NotificationConfiguration,
     bucket_usable: bool,
-    pause: Option<&topic::Pause>,
+    pause: Option<&role::Pause>,
 ) -> Step {
     let step = |action| Step::new(Kind::Notification, &spec.id, action, Direction::Build);
     if !bucket_usable {
@@ -1010,7 +1011,7 @@ fn delivery_steps(
     let trail_logs = desired.trail_logs.as_ref();
     // A pause removed the trail log group's filter; setup keeps it removed
     // until `resume`.
-    let paused = inventory.topic.as_ref().and_then(|t| t.pause()).is_some();
+    let paused = inventory.pause(names.integration.as_str()).is_some();
 
     steps.extend(
         optional_step(

@@ -2,17 +2,19 @@
 //! collector while the trail keeps recording into the bucket.
 //!
 //! A pause removes trailctl's notification entry (S3 stops announcing new
-//! log files) and records itself on the topic with [`topic::PAUSED_AT_TAG`]
-//! (and [`topic::PAUSED_LOGGING_TAG`] with `--stop-logging`). `resume` puts
-//! the entry back exactly as `setup` writes it, restarts logging, and
-//! removes the record; the command then replays what was written since.
+//! log files) and records itself on the collector role with
+//! [`role::PAUSED_AT_TAG`] (and [`role::PAUSED_LOGGING_TAG`] with
+//! `--stop-logging`): the role is always the integration's own, where the
+//! topic may be a reused one. `resume` puts the entry back exactly as
+//! `setup` writes it, restarts logging, and removes the record; the command
+//! then replays what was written since.
 
 use aws_sdk_s3::types::NotificationConfiguration;
 
 use super::{Action, Direction, Op, Plan, Step};
 use crate::desired::{self, Names};
 use crate::inventory::Inventory;
-use crate::resources::{bucket, log_group, notification, owned_by, topic, FieldChange, Kind};
+use crate::resources::{bucket, log_group, notification, owned_by, role, FieldChange, Kind};
 
 fn current_notification(inventory: &Inventory) -> Option<&NotificationConfiguration> {
     match &inventory.bucket {
@@ -21,28 +23,44 @@ fn current_notification(inventory: &Inventory) -> Option<&NotificationConfigurat
     }
 }
 
-/// The topic step when the integration is not there to pause or resume.
+/// The conflict when the integration is not there to pause or resume.
 fn missing_integration(names: &Names, inventory: &Inventory) -> Option<Step> {
     let integration = names.integration.as_str();
-    let why = match &inventory.topic {
-        None => "there is no topic: run `trailctl setup` first".to_owned(),
-        Some(t) if !owned_by(&t.tags, integration) => {
-            format!("the topic is not owned by integration `{integration}`")
-        }
-        Some(_) if current_notification(inventory).is_none() => {
-            "the log bucket is missing: run `trailctl setup` to repair".to_owned()
-        }
-        Some(_) => return None,
+    let conflict = |kind, name: String, why: String| {
+        Some(Step::new(kind, name, Action::Conflict, Direction::Build).with_note(why))
     };
-    Some(
-        Step::new(
+    match &inventory.role {
+        None => {
+            return conflict(
+                Kind::Role,
+                names.role(),
+                "there is no collector role: run `trailctl setup` first".into(),
+            )
+        }
+        Some(r) if !owned_by(&r.tags, integration) => {
+            return conflict(
+                Kind::Role,
+                names.role(),
+                format!("the collector role is not owned by integration `{integration}`"),
+            )
+        }
+        Some(_) => {}
+    }
+    if inventory.topic.is_none() {
+        return conflict(
             Kind::Topic,
             names.topic(),
-            Action::Conflict,
-            Direction::Build,
-        )
-        .with_note(why),
-    )
+            "the topic is missing: run `trailctl setup` to repair".into(),
+        );
+    }
+    if current_notification(inventory).is_none() {
+        return conflict(
+            Kind::Bucket,
+            names.bucket.clone(),
+            "the log bucket is missing: run `trailctl setup` to repair".into(),
+        );
+    }
+    None
 }
 
 fn owned_trail(names: &Names, inventory: &Inventory) -> Option<bool> {
@@ -130,26 +148,21 @@ pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str
         ));
     }
 
-    let recorded = inventory.topic.as_ref().and_then(|t| t.pause());
+    let recorded = inventory.pause(names.integration.as_str());
     let logging = owned_trail(names, inventory);
     let will_stop = stop_logging && logging == Some(true);
     let mut tags = Vec::new();
     if recorded.is_none() {
-        tags.push((topic::PAUSED_AT_TAG.to_owned(), now.to_owned()));
+        tags.push((role::PAUSED_AT_TAG.to_owned(), now.to_owned()));
     }
     if will_stop && !recorded.as_ref().is_some_and(|p| p.stopped_logging) {
-        tags.push((topic::PAUSED_LOGGING_TAG.to_owned(), "true".to_owned()));
+        tags.push((role::PAUSED_LOGGING_TAG.to_owned(), "true".to_owned()));
     }
-    let topic_step = Step::new(
-        Kind::Topic,
-        names.topic(),
-        Action::NoChange,
-        Direction::Build,
-    );
+    let role_step = Step::new(Kind::Role, names.role(), Action::NoChange, Direction::Build);
     steps.push(if tags.is_empty() {
         match &recorded {
-            Some(p) => topic_step.with_note(format!("paused since {}", p.since)),
-            None => topic_step,
+            Some(p) => role_step.with_note(format!("paused since {}", p.since)),
+            None => role_step,
         }
     } else {
         let changes = tags
@@ -158,11 +171,11 @@ pub fn pause(names: &Names, inventory: &Inventory, stop_logging: bool, now: &str
             .collect();
         Step {
             action: Action::Update,
-            ..topic_step
+            ..role_step
         }
         .with_changes(changes)
-        .with_op(Op::TagTopic {
-            arn: names.topic_arn(),
+        .with_op(Op::TagRole {
+            name: names.role(),
             tags,
         })
     });
@@ -233,25 +246,14 @@ pub fn resume(names: &Names, wanted: &notification::Spec, inventory: &Inventory)
         }
     });
 
-    let topic_step = Step::new(
-        Kind::Topic,
-        names.topic(),
-        Action::NoChange,
-        Direction::Build,
-    );
-    let recorded_keys: Vec<String> = inventory
-        .topic
+    let role_step = Step::new(Kind::Role, names.role(), Action::NoChange, Direction::Build);
+    let recorded_keys = inventory
+        .role
         .as_ref()
-        .map(|t| {
-            t.tags
-                .iter()
-                .filter(|(k, _)| k == topic::PAUSED_AT_TAG || k == topic::PAUSED_LOGGING_TAG)
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
+        .map(role::State::pause_keys)
         .unwrap_or_default();
     steps.push(if recorded_keys.is_empty() {
-        topic_step
+        role_step
     } else {
         let changes = recorded_keys
             .iter()
@@ -259,11 +261,11 @@ pub fn resume(names: &Names, wanted: &notification::Spec, inventory: &Inventory)
             .collect();
         Step {
             action: Action::Update,
-            ..topic_step
+            ..role_step
         }
         .with_changes(changes)
-        .with_op(Op::UntagTopic {
-            arn: names.topic_arn(),
+        .with_op(Op::UntagRole {
+            name: names.role(),
             keys: recorded_keys,
         })
     });

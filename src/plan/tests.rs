@@ -404,14 +404,12 @@ fn paused(stopped_logging: bool) -> (Desired, Inventory) {
     let mut inv = converged(&desired);
     let state = bucket_state(&mut inv);
     state.notification = notification::without(&state.notification, &names().notification_id());
-    let topic = inv.topic.as_mut().unwrap();
-    topic
-        .tags
-        .push((topic::PAUSED_AT_TAG.into(), "2026-11-24T10:00:00Z".into()));
+    let role = inv.role.as_mut().unwrap();
+    role.tags
+        .push((role::PAUSED_AT_TAG.into(), "2026-11-24T10:00:00Z".into()));
     if stopped_logging {
-        topic
-            .tags
-            .push((topic::PAUSED_LOGGING_TAG.into(), "true".into()));
+        role.tags
+            .push((role::PAUSED_LOGGING_TAG.into(), "true".into()));
         inv.trail.as_mut().unwrap().logging = false;
     }
     (desired, inv)
@@ -437,13 +435,19 @@ fn ops(plan: &Plan) -> Vec<(Kind, Action, String)> {
 
 #[test]
 fn pause_and_resume_plans() {
-    use crate::resources::topic;
     let now = "2026-11-24T11:00:00Z";
     let active = converged(&desired(&names(), &settings(), "ext".into()));
     let (_, paused_only) = paused(false);
     let (_, paused_stopped) = paused(true);
     let mut no_topic = active.clone();
     no_topic.topic = None;
+    let mut no_role = active.clone();
+    no_role.role = None;
+    let mut foreign_role = active.clone();
+    foreign_role.role.as_mut().unwrap().tags = vec![(TAG_KEY.into(), "other".into())];
+    // A reused topic carries no tag of ours, and needs none.
+    let mut reused_topic = active.clone();
+    reused_topic.topic.as_mut().unwrap().tags.clear();
     let wanted = crate::desired::notification_spec(&names(), None);
     let s = |v: &[(Kind, Action, &str)]| -> Vec<(Kind, Action, String)> {
         v.iter().map(|(k, a, o)| (*k, *a, o.to_string())).collect()
@@ -454,7 +458,7 @@ fn pause_and_resume_plans() {
             super::pause(&names(), &active, false, now),
             s(&[
                 (Kind::Notification, Action::Update, "SetNotification"),
-                (Kind::Topic, Action::Update, "TagTopic"),
+                (Kind::Role, Action::Update, "TagRole"),
             ]),
         ),
         (
@@ -462,7 +466,7 @@ fn pause_and_resume_plans() {
             super::pause(&names(), &active, true, now),
             s(&[
                 (Kind::Notification, Action::Update, "SetNotification"),
-                (Kind::Topic, Action::Update, "TagTopic"),
+                (Kind::Role, Action::Update, "TagRole"),
                 (Kind::Trail, Action::Update, "StopLogging"),
             ]),
         ),
@@ -475,7 +479,7 @@ fn pause_and_resume_plans() {
             "stop logging of a paused integration",
             super::pause(&names(), &paused_only, true, now),
             s(&[
-                (Kind::Topic, Action::Update, "TagTopic"),
+                (Kind::Role, Action::Update, "TagRole"),
                 (Kind::Trail, Action::Update, "StopLogging"),
             ]),
         ),
@@ -485,11 +489,29 @@ fn pause_and_resume_plans() {
             s(&[(Kind::Topic, Action::Conflict, "None")]),
         ),
         (
+            "pause without a collector role",
+            super::pause(&names(), &no_role, false, now),
+            s(&[(Kind::Role, Action::Conflict, "None")]),
+        ),
+        (
+            "pause with another integration's role",
+            super::pause(&names(), &foreign_role, false, now),
+            s(&[(Kind::Role, Action::Conflict, "None")]),
+        ),
+        (
+            "pause with a reused topic",
+            super::pause(&names(), &reused_topic, false, now),
+            s(&[
+                (Kind::Notification, Action::Update, "SetNotification"),
+                (Kind::Role, Action::Update, "TagRole"),
+            ]),
+        ),
+        (
             "resume a paused integration",
             super::resume(&names(), &wanted, &paused_only),
             s(&[
                 (Kind::Notification, Action::Update, "SetNotification"),
-                (Kind::Topic, Action::Update, "UntagTopic"),
+                (Kind::Role, Action::Update, "UntagRole"),
             ]),
         ),
         (
@@ -497,7 +519,7 @@ fn pause_and_resume_plans() {
             super::resume(&names(), &wanted, &paused_stopped),
             s(&[
                 (Kind::Notification, Action::Update, "SetNotification"),
-                (Kind::Topic, Action::Update, "UntagTopic"),
+                (Kind::Role, Action::Update, "UntagRole"),
                 (Kind::Trail, Action::Update, "StartLogging"),
             ]),
         ),
@@ -511,10 +533,11 @@ fn pause_and_resume_plans() {
     }
     // The pause records its time; resume puts back exactly setup's entry.
     let plan = super::pause(&names(), &active, false, now);
-    let Some(Op::TagTopic { tags, .. }) = &plan.steps[1].op else {
+    let Some(Op::TagRole { name, tags }) = &plan.steps[1].op else {
         panic!("no tag step")
     };
-    assert_eq!(tags, &[(topic::PAUSED_AT_TAG.to_owned(), now.to_owned())]);
+    assert_eq!(name, "trailctl-default");
+    assert_eq!(tags, &[(role::PAUSED_AT_TAG.to_owned(), now.to_owned())]);
     let plan = super::resume(&names(), &wanted, &paused_only);
     let Some(Op::SetNotification { config, .. }) = &plan.steps[0].op else {
         panic!("no notification step")
@@ -734,15 +757,15 @@ fn a_pause_of_the_cloudwatch_logs_feed_is_kept_by_setup_and_undone_by_resume() {
         Some(Op::RemoveLogGroupFilter { filter, .. }) if filter == "trailctl-default"
     )));
 
-    // As the pause leaves it: no filter, no entry, the topic tagged.
+    // As the pause leaves it: no filter, no entry, the role tagged.
     inventory.trail_log_group.as_mut().unwrap().filters.clear();
     bucket_state(&mut inventory).notification = NotificationConfiguration::builder().build();
     inventory
-        .topic
+        .role
         .as_mut()
         .unwrap()
         .tags
-        .push((topic::PAUSED_AT_TAG.into(), "2026-11-24T00:00:00Z".into()));
+        .push((role::PAUSED_AT_TAG.into(), "2026-11-24T00:00:00Z".into()));
     let plan = setup(&names(), &desired, &inventory, &[]);
     assert!(plan.is_empty(), "{:?}", changes(&plan));
 

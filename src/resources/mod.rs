@@ -134,7 +134,6 @@ impl Kind {
                 topic::CREATE_ACTIONS,
                 &topic::Setting::ALL.map(topic::Setting::iam_action),
                 topic::DELETE_ACTIONS,
-                topic::PAUSE_ACTIONS,
                 topic::REPLAY_ACTIONS,
             ]
             .concat(),
@@ -143,6 +142,7 @@ impl Kind {
                 role::CREATE_ACTIONS,
                 role::UPDATE_ACTIONS,
                 role::DELETE_ACTIONS,
+                role::PAUSE_ACTIONS,
             ]
             .concat(),
             Kind::Trail => [

@@ -62,6 +62,39 @@ impl State {
     }
 }
 
+/// `pause` records on the collector role when it paused delivery (RFC
+/// 3339)...
+pub const PAUSED_AT_TAG: &str = "trailctl:paused-at";
+/// ...and whether it also stopped the trail's logging. The role, because it
+/// is always the integration's own: the topic may be a reused one, which
+/// trailctl does not tag.
+pub const PAUSED_LOGGING_TAG: &str = "trailctl:paused-stopped-logging";
+
+/// A pause recorded on the collector role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pause {
+    pub since: String,
+    pub stopped_logging: bool,
+}
+
+impl State {
+    pub fn pause(&self) -> Option<Pause> {
+        Some(Pause {
+            since: super::tag_value(&self.tags, PAUSED_AT_TAG)?.to_owned(),
+            stopped_logging: super::tag_value(&self.tags, PAUSED_LOGGING_TAG) == Some("true"),
+        })
+    }
+
+    /// The keys of the pause record this role carries.
+    pub fn pause_keys(&self) -> Vec<String> {
+        self.tags
+            .iter()
+            .filter(|(k, _)| k == PAUSED_AT_TAG || k == PAUSED_LOGGING_TAG)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Setting {
     Trust,
@@ -99,6 +132,8 @@ pub const UPDATE_ACTIONS: &[&str] = &[
     "iam:DetachRolePolicy",
     "iam:TagRole",
 ];
+/// `pause` tags the collector role with its record, `resume` untags it.
+pub const PAUSE_ACTIONS: &[&str] = &["iam:TagRole", "iam:UntagRole"];
 pub const DELETE_ACTIONS: &[&str] = &[
     "iam:ListRolePolicies",
     "iam:ListAttachedRolePolicies",
@@ -327,6 +362,28 @@ async fn remove_policies(
 
 /// Delete the role: IAM refuses while policies remain, so they go first,
 /// listed afresh (something may have been attached since the plan).
+/// Add `tags` to the role (the pause record).
+pub async fn tag(iam: &Client, name: &str, tags: &Tags) -> anyhow::Result<()> {
+    iam.tag_role()
+        .role_name(name)
+        .set_tags(Some(iam_tags(tags)?))
+        .send()
+        .await
+        .aws(format!("iam:TagRole {name}"))?;
+    Ok(())
+}
+
+/// Remove the tags `keys` from the role (the pause record).
+pub async fn untag(iam: &Client, name: &str, keys: &[String]) -> anyhow::Result<()> {
+    iam.untag_role()
+        .role_name(name)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send()
+        .await
+        .aws(format!("iam:UntagRole {name}"))?;
+    Ok(())
+}
+
 pub async fn delete(iam: &Client, name: &str) -> anyhow::Result<()> {
     let lists = tokio::try_join!(list_inline(iam, name), list_attached(iam, name));
     let (inline, attached) = match lists {

@@ -28,27 +28,6 @@ pub struct State {
     pub tags: Tags,
 }
 
-/// `pause` marks the topic with when it paused delivery (RFC 3339)...
-pub const PAUSED_AT_TAG: &str = "trailctl:paused-at";
-/// ...and whether it also stopped the trail's logging.
-pub const PAUSED_LOGGING_TAG: &str = "trailctl:paused-stopped-logging";
-
-/// A pause recorded on the topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Pause {
-    pub since: String,
-    pub stopped_logging: bool,
-}
-
-impl State {
-    pub fn pause(&self) -> Option<Pause> {
-        Some(Pause {
-            since: super::tag_value(&self.tags, PAUSED_AT_TAG)?.to_owned(),
-            stopped_logging: super::tag_value(&self.tags, PAUSED_LOGGING_TAG) == Some("true"),
-        })
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Setting {
     Policy,
@@ -74,8 +53,7 @@ pub const CREATE_ACTIONS: &[&str] = &[
     "sns:SetTopicAttributes",
 ];
 pub const DELETE_ACTIONS: &[&str] = &["sns:DeleteTopic"];
-/// `pause` tags, `resume` untags; `resume` replays missed files.
-pub const PAUSE_ACTIONS: &[&str] = &["sns:TagResource", "sns:UntagResource"];
+/// `resume` replays the log files written during a pause.
 pub const REPLAY_ACTIONS: &[&str] = &["sns:Publish"];
 
 pub fn diff(spec: &Spec, state: &State, integration: &str) -> Vec<(Setting, FieldChange)> {
@@ -227,26 +205,6 @@ pub fn lets_s3_publish(document: Option<&Value>, bucket_arn: &str) -> bool {
                 && conditions_ok
                 && (to_s3 || (to_anyone && names_bucket))
         })
-}
-
-pub async fn tag(sns: &Client, arn: &str, tags: &Tags) -> anyhow::Result<()> {
-    sns.tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(sns_tags(tags)?))
-        .send()
-        .await
-        .aws(format!("sns:TagResource {arn}"))?;
-    Ok(())
-}
-
-pub async fn untag(sns: &Client, arn: &str, keys: &[String]) -> anyhow::Result<()> {
-    sns.untag_resource()
-        .resource_arn(arn)
-        .set_tag_keys(Some(keys.to_vec()))
-        .send()
-        .await
-        .aws(format!("sns:UntagResource {arn}"))?;
-    Ok(())
 }
 
 /// Delete the topic (its subscriptions go with it). A missing topic is success.

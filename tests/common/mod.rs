@@ -293,6 +293,36 @@ impl Clients {
             .collect()
     }
 
+    /// The value of the tag `key` on the role `role`.
+    pub async fn role_tag(&self, role: &str, key: &str) -> Option<String> {
+        let out = self
+            .iam
+            .list_role_tags()
+            .role_name(role)
+            .send()
+            .await
+            .expect("ListRoleTags");
+        out.tags()
+            .iter()
+            .find(|t| t.key() == key)
+            .map(|t| t.value().to_owned())
+    }
+
+    /// The tags of the topic `arn`, as (key, value).
+    pub async fn topic_tags(&self, arn: &str) -> Vec<(String, String)> {
+        let out = self
+            .sns
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .expect("ListTagsForResource");
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    }
+
     pub async fn role_names(&self) -> Vec<String> {
         let out = self.iam.list_roles().send().await.expect("ListRoles");
         out.roles()

@@ -39,6 +39,21 @@ pub struct Spec {
     pub tags: Tags,
 }
 
+/// `pause` records on the collector role when it paused delivery (RFC
+/// 3339)...
+pub const PAUSED_AT_TAG: &str = "trailctl:paused-at";
+/// ...and whether it also stopped the trail's logging. The role, because it
+/// is always the integration's own: the topic may be a reused one, which
+/// trailctl does not tag.
+pub const PAUSED_LOGGING_TAG: &str = "trailctl:paused-stopped-logging";
+
+/// A pause recorded on the collector role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pause {
+    pub since: String,
+    pub stopped_logging: bool,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub trust: Option<Value>,
@@ -60,24 +75,8 @@ impl State {
                 .map(str::to_owned)
         })
     }
-}
 
-/// `pause` records on the collector role when it paused delivery (RFC
-/// 3339)...
-pub const PAUSED_AT_TAG: &str = "trailctl:paused-at";
-/// ...and whether it also stopped the trail's logging. The role, because it
-/// is always the integration's own: the topic may be a reused one, which
-/// trailctl does not tag.
-pub const PAUSED_LOGGING_TAG: &str = "trailctl:paused-stopped-logging";
-
-/// A pause recorded on the collector role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Pause {
-    pub since: String,
-    pub stopped_logging: bool,
-}
-
-impl State {
+    /// The pause recorded on this role, if any.
     pub fn pause(&self) -> Option<Pause> {
         Some(Pause {
             since: super::tag_value(&self.tags, PAUSED_AT_TAG)?.to_owned(),

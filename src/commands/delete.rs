@@ -35,11 +35,12 @@ pub async fn run(
     let checked =
         super::preflight(global, clients, &caller, &names, &plan, &[], early, printer).await?;
     let report = |applied| super::Report::<()>::new(&names, &plan, checked.as_ref(), applied, None);
-    if settings.plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
-        if printer.is_json() {
-            printer.json(&report(false));
-        }
-        return super::refuse_denied(checked.as_ref());
+    if let Some(stop) =
+        super::stop_before_applying(settings.plan_only, checked.as_ref(), printer, || {
+            report(false)
+        })
+    {
+        return stop;
     }
     if plan.is_empty() {
         // Nothing of an interrupted run is left: its journal is stale.

@@ -256,7 +256,7 @@ fn start_check(
 
 /// The permission preflight of a plan about to be applied: `None` when
 /// skipped or when there is nothing to apply. Prints the outcome (text
-/// mode); the caller refuses with [`refuse_denied`] after its JSON report.
+/// mode); the caller stops with [`stop_before_applying`].
 #[allow(clippy::too_many_arguments)]
 async fn preflight(
     global: &Global,
@@ -293,6 +293,24 @@ async fn preflight(
     };
     printer.text(&render_preflight(&report));
     Ok(Some(report))
+}
+
+/// With `--plan`, or when the preflight found refused calls, a command stops
+/// before applying, its JSON report saying nothing was applied. `Some` is
+/// how it stops (refused calls: exit code 5); `None` means go on.
+fn stop_before_applying<'a, T: Serialize>(
+    plan_only: bool,
+    checked: Option<&'a preflight::Report>,
+    printer: &Printer,
+    report: impl FnOnce() -> Report<'a, T>,
+) -> Option<anyhow::Result<()>> {
+    if !plan_only && checked.is_none_or(preflight::Report::passed) {
+        return None;
+    }
+    if printer.is_json() {
+        printer.json(&report());
+    }
+    Some(refuse_denied(checked))
 }
 
 /// A preflight that found refused calls stops the command (exit code 5).

@@ -243,17 +243,10 @@ async fn run_plan(
     super::refuse_conflicts(plan)?;
     let checked =
         super::preflight(global, clients, caller, names, plan, after, early, printer).await?;
-    if plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
-        if printer.is_json() {
-            printer.json(&super::Report::<()>::new(
-                names,
-                plan,
-                checked.as_ref(),
-                false,
-                None,
-            ));
-        }
-        super::refuse_denied(checked.as_ref())?;
+    if let Some(stop) = super::stop_before_applying(plan_only, checked.as_ref(), printer, || {
+        super::Report::<()>::new(names, plan, checked.as_ref(), false, None)
+    }) {
+        stop?;
         return Ok(None);
     }
     if plan.is_empty() {

@@ -166,12 +166,13 @@ pub async fn run(
     let report = |applied, collector| {
         super::Report::new(&names, &plan, checked.as_ref(), applied, collector)
     };
-    if settings.plan_only || !checked.as_ref().is_none_or(|r| r.passed()) {
-        if printer.is_json() {
-            printer.json(&report(false, None));
-        }
+    if let Some(stop) =
+        super::stop_before_applying(settings.plan_only, checked.as_ref(), printer, || {
+            report(false, None)
+        })
+    {
         super::refuse_conflicts(&plan)?;
-        return super::refuse_denied(checked.as_ref());
+        return stop;
     }
     if plan.is_empty() && plan.conflicts().next().is_none() {
         printer.text("\nNo changes: the integration is as planned.");

@@ -861,6 +861,21 @@ pub fn accounts_in_place(names: &Names, config: &NotificationConfiguration) -> O
 /// every request without TLS is denied.
 pub fn bucket_policy(names: &Names) -> Value {
     let bucket = names.bucket_arn();
+    // CloudTrail writes under `AWSLogs/<owner>/`: the account's, or the
+    // organization's.
+    let write = |sid: &str, owner: &str| {
+        json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": format!("{bucket}/AWSLogs/{owner}/*"),
+            "Condition": {"StringEquals": {
+                "aws:SourceArn": names.trail_arn(),
+                "s3:x-amz-acl": "bucket-owner-full-control"
+            }}
+        })
+    };
     let mut policy = json!({
         "Version": VERSION,
         "Statement": [
@@ -872,17 +887,7 @@ pub fn bucket_policy(names: &Names) -> Value {
                 "Resource": bucket,
                 "Condition": {"StringEquals": {"aws:SourceArn": names.trail_arn()}}
             },
-            {
-                "Sid": "TrailctlCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": format!("{bucket}/AWSLogs/{}/*", names.account),
-                "Condition": {"StringEquals": {
-                    "aws:SourceArn": names.trail_arn(),
-                    "s3:x-amz-acl": "bucket-owner-full-control"
-                }}
-            },
+            write("TrailctlCloudTrailWrite", &names.account),
             {
                 "Sid": "TrailctlDenyInsecureTransport",
                 "Effect": "Deny",
@@ -895,20 +900,7 @@ pub fn bucket_policy(names: &Names) -> Value {
     });
     if let Some(org) = &names.org {
         let statements = policy["Statement"].as_array_mut().expect("an array");
-        statements.insert(
-            2,
-            json!({
-                "Sid": "TrailctlCloudTrailWriteOrganization",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": format!("{bucket}/AWSLogs/{}/*", org.id),
-                "Condition": {"StringEquals": {
-                    "aws:SourceArn": names.trail_arn(),
-                    "s3:x-amz-acl": "bucket-owner-full-control"
-                }}
-            }),
-        );
+        statements.insert(2, write("TrailctlCloudTrailWriteOrganization", &org.id));
     }
     policy
 }

@@ -105,8 +105,13 @@ fn entry(topic_arn: &str, e: &Entry) -> anyhow::Result<TopicConfiguration> {
 }
 
 pub fn filter_value(entry: &TopicConfiguration, name: &str) -> Option<String> {
-    entry
-        .filter()
+    rule_value(entry.filter(), name)
+}
+
+/// The value of the key filter rule `name` (`prefix`, `suffix`), of an entry
+/// of any kind.
+fn rule_value(filter: Option<&NotificationConfigurationFilter>, name: &str) -> Option<String> {
+    filter
         .and_then(|f| f.key())
         .map(|k| k.filter_rules())
         .unwrap_or_default()
@@ -309,18 +314,7 @@ pub fn overlaps(spec: &Spec, current: &NotificationConfiguration) -> Vec<String>
         })
     };
     let filters = |f: Option<&NotificationConfigurationFilter>| {
-        let rule = |name: &str| {
-            f.and_then(|f| f.key())
-                .map(|k| k.filter_rules())
-                .unwrap_or_default()
-                .iter()
-                .find(|r| {
-                    r.name()
-                        .is_some_and(|n| n.as_str().eq_ignore_ascii_case(name))
-                })
-                .and_then(|r| r.value().map(str::to_owned))
-                .unwrap_or_default()
-        };
+        let rule = |name| rule_value(f, name).unwrap_or_default();
         (rule("prefix"), rule("suffix"))
     };
     let clash = |a: &str, b: &str, ends: bool| {

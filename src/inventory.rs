@@ -33,13 +33,17 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// The pause recorded on the collector role, when the role is this
-    /// integration's.
-    pub fn pause(&self, integration: &str) -> Option<role::Pause> {
+    /// The collector role, when it is this integration's: the one that
+    /// carries the reuse, parts and pause records.
+    pub fn own_role(&self, integration: &str) -> Option<&role::State> {
         self.role
             .as_ref()
             .filter(|r| crate::resources::owned_by(&r.tags, integration))
-            .and_then(role::State::pause)
+    }
+
+    /// The pause recorded on the collector role.
+    pub fn pause(&self, integration: &str) -> Option<role::Pause> {
+        self.own_role(integration).and_then(role::State::pause)
     }
 }
 
@@ -201,9 +205,7 @@ async fn read_parts(clients: &Clients, names: &Names, parts: Parts) -> anyhow::R
 /// [`Names::reuse_recorded`]); false when it records nothing, or is not ours.
 pub fn adopt_recorded_reuse(names: &mut Names, inventory: &Inventory) -> bool {
     inventory
-        .role
-        .as_ref()
-        .filter(|r| crate::resources::owned_by(&r.tags, names.integration.as_str()))
+        .own_role(names.integration.as_str())
         .is_some_and(|r| names.reuse_recorded(&r.tags))
 }
 

@@ -9,7 +9,7 @@ use crate::desired::{self, Names, Parts};
 use crate::inventory;
 use crate::output::Printer;
 use crate::plan;
-use crate::resources::{organization, owned_by, trail, Kind};
+use crate::resources::{organization, trail, Kind};
 use crate::settings::{Accounts, BucketName, Global, OrgSetup, SetupSettings};
 
 /// What the collector needs to read the logs.
@@ -94,9 +94,7 @@ pub async fn run(
         inventory::follow_reuse(clients, &mut names, inventory, stale, parts).await?;
     let clients = &clients;
     let recorded = inventory
-        .role
-        .as_ref()
-        .filter(|r| owned_by(&r.tags, names.integration.as_str()))
+        .own_role(names.integration.as_str())
         .map_or(Parts::default(), |r| Parts::recorded(&r.tags));
     let unread = recorded.without(parts);
     if !unread.is_empty() {
